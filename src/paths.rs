@@ -1,0 +1,160 @@
+//! Where the PID file and the lock live (SPEC §5, §6): the default
+//! /run/ctlinit, the per-user fallback under $TMPDIR, and explicit paths.
+
+use crate::error::{Error, Result};
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DIR: &str = "/run/ctlinit";
+pub const PIDFILE_NAME: &str = "daemon.pid";
+pub const LOCK_NAME: &str = "ctlinit.lock";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paths {
+    pub pidfile: Option<PathBuf>,
+    pub lockfile: Option<PathBuf>,
+}
+
+fn fallback_dir() -> PathBuf {
+    let tmp = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).unwrap_or_else(|| "/tmp".into());
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    PathBuf::from(tmp).join(format!("ctlinit-{uid}"))
+}
+
+/// The lock beside a PID file.
+pub fn lock_beside(pidfile: &Path) -> PathBuf {
+    pidfile.with_file_name(LOCK_NAME)
+}
+
+/// Decides the supervisor's paths, creating directories as needed.
+/// Returns the paths and, when the default could not be used, a warning.
+pub fn for_supervisor(pidfile: Option<&Path>, lockfile: Option<&Path>) -> Result<(Paths, Option<String>)> {
+    let mut warning = None;
+    let pidfile = match pidfile {
+        Some(p) => {
+            let dir = parent(p);
+            ensure_dir(&dir, 0o755)
+                .and_then(|_| probe_writable(&dir))
+                .map_err(|e| Error::Config(format!("cannot use --pidfile {}: {e}; choose a writable path", p.display())))?;
+            Some(p.to_path_buf())
+        }
+        None => match default_dir() {
+            Ok(dir) => Some(dir.join(PIDFILE_NAME)),
+            Err(e) => {
+                warning = Some(format!("no PID file and no lock: {e}; set --pidfile to a writable path"));
+                None
+            }
+        },
+    };
+    let lockfile = match (lockfile, &pidfile) {
+        (Some(l), _) => {
+            let dir = parent(l);
+            ensure_dir(&dir, 0o755)
+                .and_then(|_| probe_writable(&dir))
+                .map_err(|e| Error::Config(format!("cannot use --lockfile {}: {e}; choose a writable path", l.display())))?;
+            Some(l.to_path_buf())
+        }
+        (None, Some(p)) => Some(lock_beside(p)),
+        (None, None) => None,
+    };
+    Ok((Paths { pidfile, lockfile }, warning))
+}
+
+/// Where the verbs look when no path is given: the default, else the fallback.
+pub fn for_verbs(pidfile: Option<&Path>, lockfile: Option<&Path>) -> Paths {
+    let pidfile = pidfile.map(Path::to_path_buf).unwrap_or_else(|| {
+        let d = PathBuf::from(DEFAULT_DIR).join(PIDFILE_NAME);
+        let f = fallback_dir().join(PIDFILE_NAME);
+        if !d.exists() && f.exists() {
+            f
+        } else {
+            d
+        }
+    });
+    let lockfile = lockfile.map(Path::to_path_buf).unwrap_or_else(|| lock_beside(&pidfile));
+    Paths { pidfile: Some(pidfile), lockfile: Some(lockfile) }
+}
+
+fn default_dir() -> std::result::Result<PathBuf, String> {
+    let d = PathBuf::from(DEFAULT_DIR);
+    let first = ensure_dir(&d, 0o755).and_then(|_| probe_writable(&d));
+    let Err(e1) = first else { return Ok(d) };
+    let f = fallback_dir();
+    let second = ensure_private_dir(&f).and_then(|_| probe_writable(&f));
+    match second {
+        Ok(()) => Ok(f),
+        Err(e2) => Err(format!("{DEFAULT_DIR} is unusable ({e1}) and so is {} ({e2})", f.display())),
+    }
+}
+
+fn parent(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn ensure_dir(d: &Path, mode: u32) -> io::Result<()> {
+    if d.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new().recursive(true).mode(mode).create(d)
+}
+
+/// The fallback directory is created 0700 and refused if someone else owns it
+/// or it is not a real directory (a symlink planted in /tmp).
+fn ensure_private_dir(d: &Path) -> io::Result<()> {
+    match fs::DirBuilder::new().mode(0o700).create(d) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let m = fs::symlink_metadata(d)?;
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    if !m.file_type().is_dir() {
+        return Err(io::Error::other(format!("{} is not a directory", d.display())));
+    }
+    if m.uid() != uid {
+        return Err(io::Error::other(format!("{} is owned by uid {}, not {uid}", d.display(), m.uid())));
+    }
+    if m.mode() & 0o077 != 0 {
+        return Err(io::Error::other(format!("{} is accessible to other users (mode {:o})", d.display(), m.mode() & 0o777)));
+    }
+    Ok(())
+}
+
+fn probe_writable(d: &Path) -> io::Result<()> {
+    let probe = d.join(format!(".ctlinit-probe-{}", std::process::id()));
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&probe)?;
+    fs::remove_file(&probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_sits_beside_the_pidfile() {
+        assert_eq!(lock_beside(Path::new("/x/y/p.pid")), PathBuf::from("/x/y/ctlinit.lock"));
+        let p = for_verbs(Some(Path::new("/a/b.pid")), None);
+        assert_eq!(p.lockfile, Some(PathBuf::from("/a/ctlinit.lock")));
+        let p = for_verbs(Some(Path::new("/a/b.pid")), Some(Path::new("/l")));
+        assert_eq!(p.lockfile, Some(PathBuf::from("/l")));
+    }
+
+    #[test]
+    fn unwritable_explicit_pidfile_is_a_config_error() {
+        let e = for_supervisor(Some(Path::new("/proc/nope/daemon.pid")), None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("/proc/nope/daemon.pid"), "{e}");
+    }
+}

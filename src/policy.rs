@@ -1,0 +1,239 @@
+//! The restart decision and the backoff: plain functions of how a run ended,
+//! the failure history and time. No processes, no clocks read here.
+
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartMode {
+    No,
+    OnFailure,
+    Always,
+}
+
+/// How one run of the daemon ended, as the policy sees it (SPEC §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit status in `--success-exit`.
+    Clean,
+    /// Any other status, death by signal, or a readiness timeout.
+    Failed,
+    /// ctlinit itself stopped the daemon to restart it.
+    Stopped,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub mode: RestartMode,
+    /// Consecutive failures tolerated; 0 = never give up.
+    pub max_restarts: u32,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    pub reset_after: Duration,
+}
+
+/// What the policy remembers between runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct History {
+    pub consecutive_failures: u32,
+    /// The delay the next backed-off restart waits.
+    pub next_backoff: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Restart { delay: Duration },
+    /// Policy says the daemon stays down (policy `no`, or a clean exit under `on-failure`).
+    Exit,
+    /// Too many consecutive failures.
+    GiveUp,
+}
+
+impl History {
+    pub fn new(p: &Policy) -> History {
+        History { consecutive_failures: 0, next_backoff: p.backoff_min }
+    }
+}
+
+/// Decides what follows a run that ended with `outcome` after `ran_for`.
+/// `stopping` is true once the container is stopping: nothing restarts then.
+pub fn decide(
+    p: &Policy,
+    h: History,
+    outcome: Outcome,
+    ran_for: Duration,
+    stopping: bool,
+) -> (Decision, History) {
+    let mut h = h;
+    // A long enough run proves the daemon healthy: forget past failures.
+    if ran_for >= p.reset_after {
+        h = History::new(p);
+    }
+    if stopping {
+        return (Decision::Exit, h);
+    }
+    match outcome {
+        // Requested restarts never wait for a backoff (SPEC §14.2).
+        Outcome::Stopped => (Decision::Restart { delay: Duration::ZERO }, h),
+        Outcome::Clean => match p.mode {
+            RestartMode::Always => {
+                let delay = h.next_backoff;
+                h.next_backoff = doubled(delay, p.backoff_max);
+                (Decision::Restart { delay }, h)
+            }
+            RestartMode::No | RestartMode::OnFailure => (Decision::Exit, h),
+        },
+        Outcome::Failed => {
+            if p.mode == RestartMode::No {
+                return (Decision::Exit, h);
+            }
+            h.consecutive_failures += 1;
+            if p.max_restarts != 0 && h.consecutive_failures > p.max_restarts {
+                return (Decision::GiveUp, h);
+            }
+            let delay = h.next_backoff;
+            h.next_backoff = doubled(delay, p.backoff_max);
+            (Decision::Restart { delay }, h)
+        }
+    }
+}
+
+fn doubled(d: Duration, max: Duration) -> Duration {
+    d.saturating_mul(2).min(max).max(d.min(max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Decision::*;
+    use Outcome::*;
+    use RestartMode::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn policy(mode: RestartMode, max: u32) -> Policy {
+        Policy {
+            mode,
+            max_restarts: max,
+            backoff_min: 100 * MS,
+            backoff_max: 1000 * MS,
+            reset_after: 30_000 * MS,
+        }
+    }
+
+    fn quick() -> Duration {
+        10 * MS
+    }
+
+    #[test]
+    fn table_of_mode_by_outcome() {
+        // (mode, outcome, stopping) -> restart?
+        let rows = [
+            (No, Clean, false, false),
+            (No, Failed, false, false),
+            (No, Stopped, false, true),
+            (OnFailure, Clean, false, false),
+            (OnFailure, Failed, false, true),
+            (OnFailure, Stopped, false, true),
+            (Always, Clean, false, true),
+            (Always, Failed, false, true),
+            (Always, Stopped, false, true),
+            (Always, Failed, true, false),
+            (Always, Clean, true, false),
+            (OnFailure, Failed, true, false),
+            (Always, Stopped, true, false),
+        ];
+        for (mode, outcome, stopping, restarts) in rows {
+            let p = policy(mode, 5);
+            let (d, _) = decide(&p, History::new(&p), outcome, quick(), stopping);
+            assert_eq!(
+                matches!(d, Restart { .. }),
+                restarts,
+                "{mode:?} {outcome:?} stopping={stopping} gave {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_min_to_max() {
+        let p = policy(Always, 0);
+        let mut h = History::new(&p);
+        let mut delays = vec![];
+        for _ in 0..6 {
+            let (d, nh) = decide(&p, h, Failed, quick(), false);
+            h = nh;
+            match d {
+                Restart { delay } => delays.push(delay.as_millis()),
+                other => panic!("expected restart, got {other:?}"),
+            }
+        }
+        assert_eq!(delays, vec![100, 200, 400, 800, 1000, 1000]);
+    }
+
+    #[test]
+    fn clean_exits_under_always_back_off_but_are_not_failures() {
+        let p = policy(Always, 1);
+        let mut h = History::new(&p);
+        for expected in [100, 200, 400] {
+            let (d, nh) = decide(&p, h, Clean, quick(), false);
+            assert_eq!(d, Restart { delay: expected * MS });
+            h = nh;
+        }
+        assert_eq!(h.consecutive_failures, 0);
+    }
+
+    #[test]
+    fn max_restarts_n_means_n_plus_one_runs() {
+        let p = policy(OnFailure, 5);
+        let mut h = History::new(&p);
+        let mut runs = 1;
+        loop {
+            let (d, nh) = decide(&p, h, Failed, quick(), false);
+            h = nh;
+            match d {
+                Restart { .. } => runs += 1,
+                GiveUp => break,
+                Exit => panic!("unexpected exit"),
+            }
+        }
+        assert_eq!(runs, 6);
+    }
+
+    #[test]
+    fn zero_max_restarts_never_gives_up() {
+        let p = policy(OnFailure, 0);
+        let mut h = History::new(&p);
+        for _ in 0..1000 {
+            let (d, nh) = decide(&p, h, Failed, quick(), false);
+            assert!(matches!(d, Restart { .. }));
+            h = nh;
+        }
+    }
+
+    #[test]
+    fn a_long_run_resets_failures_and_backoff() {
+        let p = policy(OnFailure, 2);
+        let mut h = History::new(&p);
+        for _ in 0..2 {
+            h = decide(&p, h, Failed, quick(), false).1;
+        }
+        assert_eq!(h.consecutive_failures, 2);
+        let (d, h2) = decide(&p, h, Failed, p.reset_after, false);
+        assert_eq!(d, Restart { delay: 100 * MS });
+        assert_eq!(h2.consecutive_failures, 1);
+    }
+
+    #[test]
+    fn requested_restart_skips_backoff_and_keeps_failure_count() {
+        let p = policy(OnFailure, 5);
+        let h = History { consecutive_failures: 3, next_backoff: 800 * MS };
+        let (d, h2) = decide(&p, h, Stopped, quick(), false);
+        assert_eq!(d, Restart { delay: Duration::ZERO });
+        assert_eq!(h2, h);
+    }
+
+    #[test]
+    fn min_above_max_never_shrinks() {
+        assert_eq!(doubled(500 * MS, 1000 * MS), 1000 * MS);
+        assert_eq!(doubled(Duration::ZERO, 1000 * MS), Duration::ZERO);
+    }
+}
