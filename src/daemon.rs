@@ -457,9 +457,9 @@ impl Supervisor {
 
     /// The daemon was reaped.
     pub fn on_exit(&mut self, ended: Ended, now: Instant) -> Vec<Action> {
-        let (run, cause) = match self.phase {
-            Phase::Running { run, .. } => (run, None),
-            Phase::Stopping { run, cause, deadline, .. } => (run, Some((cause, deadline))),
+        let (run, cause, killed) = match self.phase {
+            Phase::Running { run, .. } => (run, None, false),
+            Phase::Stopping { run, cause, deadline, killed } => (run, Some((cause, deadline)), killed),
             _ => return vec![],
         };
         self.exits += 1;
@@ -515,8 +515,10 @@ impl Supervisor {
             Some((StopCause::Container, d)) => d,
             _ => now + self.s.stop_timeout,
         };
-        self.phase = Phase::Gone { next, deadline, killed: false };
-        vec![Action::WritePidfile, Action::SignalTree { sig: self.s.stop_signal }]
+        // Stragglers already got SIGKILL with the group when the grace ran out.
+        self.phase = Phase::Gone { next, deadline, killed };
+        let sig = if killed { libc::SIGKILL } else { self.s.stop_signal };
+        vec![Action::WritePidfile, Action::SignalTree { sig }]
     }
 
     /// Time passed (or anything else happened): act on deadlines and progress.
