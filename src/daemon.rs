@@ -477,8 +477,19 @@ impl Supervisor {
             _ if self.s.success_exit.contains(&ended.status()) => Outcome::Clean,
             _ => Outcome::Failed,
         };
-        let (decision, history) = policy::decide(&self.s.policy, self.history, outcome, ran, self.stop_requested);
+        // A run that never became ready has not "lasted": it must not reset
+        // the failure count however long the readiness timeout was.
+        let lasted = if matches!(cause, Some((StopCause::ReadyTimeout, _))) { Duration::ZERO } else { ran };
+        let (mut decision, history) =
+            policy::decide(&self.s.policy, self.history, outcome, lasted, self.stop_requested);
         self.history = history;
+        // A restart requested while this generation was starting was
+        // delivered: it completes even if the generation ended on its own.
+        if self.pending_restart && decision == Decision::Exit && !self.stop_requested {
+            info!("serving the restart requested while generation {} was starting", self.generation);
+            decision = Decision::Restart { delay: Duration::ZERO };
+        }
+        self.pending_restart = false;
         let next = match decision {
             Decision::Restart { delay } => {
                 if outcome == Outcome::Failed {

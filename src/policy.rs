@@ -72,10 +72,17 @@ pub fn decide(
         return (Decision::Exit, h);
     }
     match outcome {
-        // Requested restarts never wait for a backoff (SPEC §14.2).
-        Outcome::Stopped => (Decision::Restart { delay: Duration::ZERO }, h),
+        // Requested restarts never wait for a backoff (SPEC §14.2). The run
+        // was ready and then stopped on request: not a failure, so the streak
+        // of consecutive failures ends.
+        Outcome::Stopped => {
+            h.consecutive_failures = 0;
+            (Decision::Restart { delay: Duration::ZERO }, h)
+        }
         Outcome::Clean => match p.mode {
             RestartMode::Always => {
+                // A clean run ends a failure streak; a quick one still backs off.
+                h.consecutive_failures = 0;
                 let delay = h.next_backoff;
                 h.next_backoff = doubled(delay, p.backoff_max);
                 (Decision::Restart { delay }, h)
@@ -223,12 +230,21 @@ mod tests {
     }
 
     #[test]
-    fn requested_restart_skips_backoff_and_keeps_failure_count() {
+    fn requested_restart_skips_backoff_and_ends_the_failure_streak() {
         let p = policy(OnFailure, 5);
         let h = History { consecutive_failures: 3, next_backoff: 800 * MS };
         let (d, h2) = decide(&p, h, Stopped, quick(), false);
         assert_eq!(d, Restart { delay: Duration::ZERO });
-        assert_eq!(h2, h);
+        assert_eq!(h2, History { consecutive_failures: 0, next_backoff: 800 * MS });
+    }
+
+    #[test]
+    fn a_clean_exit_under_always_ends_the_failure_streak() {
+        let p = policy(Always, 1);
+        let h = decide(&p, History::new(&p), Failed, quick(), false).1;
+        let h = decide(&p, h, Clean, quick(), false).1;
+        assert_eq!(h.consecutive_failures, 0);
+        assert!(matches!(decide(&p, h, Failed, quick(), false).0, Restart { .. }));
     }
 
     #[test]
