@@ -61,5 +61,9 @@ printf 'port=5199\nmessage=hello from the ctlinit smoke image\n' > "$context/dem
 say "docker build -t $image $context"
 # The classic builder is enough (and is all that Debian's docker.io 20.10 has
 # without the buildx plugin); DOCKER_BUILDKIT is left to the caller.
-docker build -q -t "$image" "$context" >/dev/null || die "docker build failed"
+# Its output (and the legacy builder's deprecation notice) is shown on failure only.
+if ! out=$(docker build -t "$image" "$context" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "docker build failed"
+fi
 say "built $image ($(docker image inspect -f '{{.Size}}' "$image") bytes)"

@@ -43,6 +43,17 @@ use std::time::Duration;
 const DEFAULT_CONFIG: &str = "/etc/demo.conf";
 const HANDLED: [libc::c_int; 5] = [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, libc::SIGINT, libc::SIGTERM];
 
+/// Logs one line to stderr with a single write(2), so lines from the daemon,
+/// its child and ctlinit (all sharing the container's stderr) never interleave
+/// mid-line. (`eprintln!` may split a formatted line into several writes.)
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }};
+}
+
 /// Write end of the self-pipe; the signal handler's only shared state.
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
 
@@ -66,7 +77,7 @@ fn main() {
     let config = match load_config(&opts.config) {
         Ok(c) => c,
         Err(msg) => {
-            eprintln!("demo: bad config: {msg}");
+            say!("demo: bad config: {msg}");
             exit(3);
         }
     };
@@ -82,12 +93,12 @@ fn main() {
     let listener = match TcpListener::bind(("127.0.0.1", config.port)) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("demo: cannot listen on 127.0.0.1:{}: {e}", config.port);
+            say!("demo: cannot listen on 127.0.0.1:{}: {e}", config.port);
             exit(1);
         }
     };
     listener.set_nonblocking(true).expect("nonblocking listener");
-    eprintln!("demo: listening on 127.0.0.1:{} (generation {generation}, pid {pid})", config.port);
+    say!("demo: listening on 127.0.0.1:{} (generation {generation}, pid {pid})", config.port);
 
     let mut reply = format!("ok port={} generation={generation} pid={pid}", config.port);
     if let Some(m) = &config.message {
@@ -107,7 +118,7 @@ fn main() {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
-            eprintln!("demo: poll: {}", std::io::Error::last_os_error());
+            say!("demo: poll: {}", std::io::Error::last_os_error());
             exit(1);
         }
         if fds[1].revents != 0 {
@@ -115,15 +126,15 @@ fn main() {
             // (signals arriving together are handled in no particular order).
             let sigs = drain_signals(pipe_r);
             for &sig in &sigs {
-                eprintln!("demo: got signal {sig}");
+                say!("demo: got signal {sig}");
             }
             if opts.ignore_term && sigs.contains(&libc::SIGTERM) {
-                eprintln!("demo: ignoring TERM (--ignore-term)");
+                say!("demo: ignoring TERM (--ignore-term)");
             }
             let stop = sigs.contains(&libc::SIGINT) || (sigs.contains(&libc::SIGTERM) && !opts.ignore_term);
             if stop {
                 drop(listener);
-                eprintln!("demo: listener closed, exiting");
+                say!("demo: listener closed, exiting");
                 exit(0);
             }
         }
@@ -137,9 +148,9 @@ fn main() {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("demo: {msg}");
-    eprintln!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG]   (default CONFIG {DEFAULT_CONFIG})");
-    eprintln!("       demo --probe PORT");
+    say!("demo: {msg}");
+    say!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG]   (default CONFIG {DEFAULT_CONFIG})");
+    say!("       demo --probe PORT");
     exit(2);
 }
 
@@ -156,7 +167,7 @@ fn parse_args(args: &[String]) -> Options {
                 opts.trap_child = Some(secs);
             }
             "-h" | "--help" => {
-                eprintln!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG] | demo --probe PORT");
+                say!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG] | demo --probe PORT");
                 exit(0);
             }
             s if s.starts_with('-') => usage(&format!("unknown option {s:?}")),
@@ -201,10 +212,10 @@ fn log_supervision(pid: u32, generation: &str) {
     let ppid = unsafe { libc::getppid() };
     match std::env::var("CTLINIT_SUPERVISOR").ok().and_then(|s| s.parse::<i32>().ok()) {
         Some(sup) if sup == ppid => {
-            eprintln!("demo: pid {pid}, supervised by ctlinit pid {sup}, generation {generation}")
+            say!("demo: pid {pid}, supervised by ctlinit pid {sup}, generation {generation}")
         }
-        Some(sup) => eprintln!("demo: pid {pid}, CTLINIT_SUPERVISOR={sup} is not my parent ({ppid})"),
-        None => eprintln!("demo: pid {pid}, not supervised (no CTLINIT_SUPERVISOR)"),
+        Some(sup) => say!("demo: pid {pid}, CTLINIT_SUPERVISOR={sup} is not my parent ({ppid})"),
+        None => say!("demo: pid {pid}, not supervised (no CTLINIT_SUPERVISOR)"),
     }
 }
 
@@ -220,7 +231,7 @@ fn install_signal_pipe() -> libc::c_int {
     let mut fds = [0; 2];
     // SAFETY: fds has room for the two descriptors pipe2 writes.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        eprintln!("demo: pipe2: {}", std::io::Error::last_os_error());
+        say!("demo: pipe2: {}", std::io::Error::last_os_error());
         exit(1);
     }
     SIGNAL_PIPE.store(fds[1], Ordering::Relaxed);
@@ -266,12 +277,12 @@ fn spawn_trap_child(secs: u64) {
     // SAFETY: single-threaded process; the child only uses simple syscalls.
     match unsafe { libc::fork() } {
         -1 => {
-            eprintln!("demo: fork: {}", std::io::Error::last_os_error());
+            say!("demo: fork: {}", std::io::Error::last_os_error());
             exit(1);
         }
         0 => {}
         child => {
-            eprintln!("demo: started trap child pid {child} (cleanup takes {secs}s)");
+            say!("demo: started trap child pid {child} (cleanup takes {secs}s)");
             return;
         }
     }
@@ -289,14 +300,14 @@ fn spawn_trap_child(secs: u64) {
             if libc::sigwait(&set, &mut sig) != 0 {
                 continue;
             }
-            eprintln!("demo-child: pid {me} got signal {sig}");
+            say!("demo-child: pid {me} got signal {sig}");
             if sig == libc::SIGTERM || sig == libc::SIGINT {
                 break;
             }
         }
-        eprintln!("demo-child: cleanup start");
+        say!("demo-child: cleanup start");
         std::thread::sleep(Duration::from_secs(secs));
-        eprintln!("demo-child: cleanup done");
+        say!("demo-child: cleanup done");
         exit(0);
     }
 }
@@ -311,7 +322,7 @@ fn probe(port: Option<&str>) -> i32 {
     let mut stream = match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("demo: probe 127.0.0.1:{port}: {e}");
+            say!("demo: probe 127.0.0.1:{port}: {e}");
             return 1;
         }
     };
@@ -323,11 +334,11 @@ fn probe(port: Option<&str>) -> i32 {
             0
         }
         Ok(_) => {
-            eprintln!("demo: probe 127.0.0.1:{port}: empty reply");
+            say!("demo: probe 127.0.0.1:{port}: empty reply");
             1
         }
         Err(e) => {
-            eprintln!("demo: probe 127.0.0.1:{port}: {e}");
+            say!("demo: probe 127.0.0.1:{port}: {e}");
             1
         }
     }

@@ -54,7 +54,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
 fn usage() -> ! {
     eprintln!(
         "usage: fixture MODE [ARGS]\n\
-         \x20 sigprint [--ignore-term] [--exit-on N] [--child]\n\
+         \x20 sigprint [--ignore-term] [--exit-on N] [--child] [--log-chld]\n\
          \x20 status | env [--stay] | argv ARG... | exit CODE | kill SIGNUM | ignore-term\n\
          \x20 orphans N [--exit] | grandchild-trap SECS [--setsid] | crash-n FILE N CODE\n\
          \x20 listen PORT... [--linger-child] | config-daemon CONFIG\n\
@@ -72,7 +72,8 @@ fn out(line: &str) {
     let mut buf = String::with_capacity(line.len() + 1);
     buf.push_str(line);
     buf.push('\n');
-    let result = match std::env::var_os("FIXTURE_OUT") {
+    // An empty FIXTURE_OUT counts as unset (tests use it to see stdout).
+    let result = match std::env::var_os("FIXTURE_OUT").filter(|p| !p.is_empty()) {
         Some(path) => OpenOptions::new()
             .create(true)
             .append(true)
@@ -252,16 +253,22 @@ fn exit_now(code: i32) -> ! {
 
 // ---------------------------------------------------------------- modes
 
-/// `sigprint [--ignore-term] [--exit-on N] [--child]`: "ready <pid>", then one
-/// "signal <n>" line per signal. With `--child`, a child in the same process
-/// group logs "child signal <n>" too (to see what reaches the group), and the
-/// ready line is "ready <pid> <child>".
+/// `sigprint [--ignore-term] [--exit-on N] [--child] [--log-chld]`: "ready
+/// <pid>", then one "signal <n>" line per signal. With `--child`, a child in
+/// the same process group logs "child signal <n>" too (to see what reaches the
+/// group), and the ready line is "ready <pid> <child>". `--log-chld` logs
+/// SIGCHLD as well (to prove nobody forwards it; without --child we have no
+/// children, so any SIGCHLD came from outside).
 fn sigprint(rest: &[String]) -> ! {
     let opts = SigOpts {
         ignore_term: has_flag(rest, "--ignore-term"),
         exit_on: flag_value(rest, "--exit-on").map(|v| v.parse().unwrap_or_else(|_| usage())),
     };
-    let set = block(&catchable());
+    let mut sigs = catchable();
+    if has_flag(rest, "--log-chld") {
+        sigs.push(libc::SIGCHLD);
+    }
+    let set = block(&sigs);
     if has_flag(rest, "--child") {
         // The child inherits the blocked set: nothing sent after fork is lost.
         let child = fork();

@@ -36,6 +36,8 @@ log() { printf '[%s] %s\n' "$SCENARIO" "$*"; }
 # die MSG: report the failure with every recorded container's logs, exit 1.
 die() {
     log "FAIL: $*"
+    # A scenario may define on_fail to print more evidence (e.g. a process table).
+    if command -v on_fail >/dev/null 2>&1; then on_fail; fi
     dump_logs
     exit 1
 }

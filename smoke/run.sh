@@ -19,7 +19,8 @@ SMOKE_RUN_ID=$(date +%s)-$$
 export SMOKE_RUN_ID SMOKE_IMAGE SMOKE_STATE
 deadline=${SMOKE_DEADLINE:-120}
 
-engine_up
+# No engine is a failure, never a skip; the summary line is printed regardless.
+(engine_up) || { echo "0 passed, 1 failed"; exit 1; }
 if [ "${SMOKE_BUILD:-1}" != 0 ]; then
     sh "$REPO_DIR/docker/build-smoke-context.sh" || { log "FAIL: cannot build the smoke image"; echo "0 passed, 1 failed"; exit 1; }
 fi

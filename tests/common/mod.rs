@@ -373,6 +373,7 @@ pub struct CtlBuilder<'a> {
     pidfile: bool,
     ignore: Vec<i32>,
     block: Vec<i32>,
+    run_tmpfs: Option<String>,
 }
 
 impl<'a> CtlBuilder<'a> {
@@ -413,9 +414,26 @@ impl<'a> CtlBuilder<'a> {
         self
     }
 
+    /// Pid1 mode only: also a private mount namespace with a fresh tmpfs on
+    /// /run, mounted with `opts` (e.g. "-o ro"), for tests of the default
+    /// PID-file path. Files inside are visible at /proc/<ctl.pid>/root/run.
+    pub fn private_run(mut self, opts: &str) -> Self {
+        assert_eq!(self.mode, Mode::Pid1, "private_run needs Mode::Pid1");
+        self.run_tmpfs = Some(opts.to_owned());
+        self
+    }
+
     fn command(&self) -> Command {
         let mut cmd = match self.mode {
             Mode::Subreaper => Command::new(ctlinit_bin()),
+            Mode::Pid1 if self.run_tmpfs.is_some() => {
+                let opts = self.run_tmpfs.as_deref().unwrap_or_default();
+                let mut c = Command::new("unshare");
+                c.args(["--mount", "--pid", "--fork", "--mount-proc", "--", "sh", "-c"])
+                    .arg(format!("mount -t tmpfs {opts} tmpfs /run && exec \"$0\" \"$@\""))
+                    .arg(ctlinit_bin());
+                c
+            }
             Mode::Pid1 => {
                 let mut c = Command::new("unshare");
                 c.args(["--pid", "--fork", "--mount-proc", "--"]).arg(ctlinit_bin());
@@ -443,8 +461,14 @@ impl<'a> CtlBuilder<'a> {
         unsafe {
             cmd.pre_exec(move || {
                 libc::setsid();
+                // glibc's posix_spawn (how cargo starts this test binary)
+                // leaves its internal signals 32 and 33 at SIG_IGN, and that
+                // survives exec: undo it, so ctlinit starts as cleanly as
+                // under runc unless a test asks for ignored signals.
+                raw_sigaction(32, libc::SIG_DFL);
+                raw_sigaction(33, libc::SIG_DFL);
                 for &s in &ignore {
-                    libc::signal(s, libc::SIG_IGN);
+                    raw_sigaction(s, libc::SIG_IGN);
                 }
                 if !block.is_empty() {
                     let mut set: libc::sigset_t = std::mem::zeroed();
@@ -470,10 +494,17 @@ impl<'a> CtlBuilder<'a> {
         let started = Instant::now();
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd));
         let child_pid = child.id() as i32;
+        let mut status = None;
         let pid = match self.mode {
             Mode::Subreaper => child_pid,
-            Mode::Pid1 => match ns_init_of(child_pid, secs(10.0)) {
-                Ok(p) => p,
+            Mode::Pid1 => match ns_init_of(&mut child, secs(10.0)) {
+                Ok(Ok(p)) => p,
+                // ctlinit already came and went (a daemon that exits at once):
+                // there is nothing left to signal, only a status to read.
+                Ok(Err(st)) => {
+                    status = Some(st);
+                    0
+                }
                 Err(e) => {
                     let _ = child.kill();
                     let _ = child.wait();
@@ -490,21 +521,43 @@ impl<'a> CtlBuilder<'a> {
             stdout_path,
             stderr_path,
             started,
-            status: None,
+            status,
         }
     }
 }
 
+/// rt_sigaction(2) without libc's wrapper, which refuses glibc's internal
+/// signals 32 and 33. Only SIG_DFL/SIG_IGN, so no restorer is needed.
+/// Async-signal-safe (one syscall), for use in `pre_exec`.
+fn raw_sigaction(sig: i32, handler: libc::sighandler_t) {
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: libc::sighandler_t,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+    let act = KernelSigaction { handler, flags: 0, restorer: 0, mask: 0 };
+    // SAFETY: a valid kernel_sigaction for the x86_64/aarch64 layout and
+    // sigsetsize 8; no old action requested.
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, std::ptr::null::<u8>(), 8usize) };
+}
+
 /// The host PID of the namespace's PID 1: the only child of the `unshare`
-/// process (`unshare --fork` forks once and waits).
-fn ns_init_of(unshare_pid: i32, timeout: Duration) -> Result<i32, String> {
+/// process (`unshare --fork` forks once and waits). If `unshare` has already
+/// exited, its status instead.
+fn ns_init_of(unshare: &mut Child, timeout: Duration) -> Result<Result<i32, ExitStatus>, String> {
+    let unshare_pid = unshare.id() as i32;
     let children = format!("/proc/{unshare_pid}/task/{unshare_pid}/children");
     wait_until(
         &format!("the child of unshare (pid {unshare_pid}), the namespace's PID 1"),
         timeout,
         || {
+            if let Ok(Some(st)) = unshare.try_wait() {
+                return Some(Err(st));
+            }
             let from_file = fs::read_to_string(&children).ok().and_then(|s| s.split_whitespace().next()?.parse().ok());
-            from_file.or_else(|| all_procs().into_iter().find(|s| s.ppid == unshare_pid).map(|s| s.pid))
+            from_file.or_else(|| all_procs().into_iter().find(|s| s.ppid == unshare_pid).map(|s| s.pid)).map(Ok)
         },
         String::new,
     )
@@ -514,7 +567,8 @@ fn ns_init_of(unshare_pid: i32, timeout: Duration) -> Result<i32, String> {
 pub struct Ctl {
     /// ctlinit itself (Subreaper) or the `unshare` process (Pid1).
     child: Child,
-    /// ctlinit's PID on the host.
+    /// ctlinit's PID on the host (0 in Pid1 mode if it had already exited
+    /// when the harness looked for it).
     pub pid: i32,
     pub mode: Mode,
     pub out: PathBuf,
@@ -536,6 +590,7 @@ impl Ctl {
             pidfile: true,
             ignore: Vec::new(),
             block: Vec::new(),
+            run_tmpfs: None,
         }
     }
 
@@ -769,4 +824,40 @@ pub fn run_ctlinit(dir: &TestDir, name: &str, args: &[&str], envs: &[(&str, &str
 /// Asserts that `got` lies in `[lo, hi]`, naming `what`.
 pub fn assert_between(what: &str, got: Duration, lo: Duration, hi: Duration) {
     assert!(got >= lo && got <= hi, "{what}: took {got:?}, expected between {lo:?} and {hi:?}");
+}
+
+/// Asserts that ctlinit's last stderr line is exactly
+/// `ctlinit: exit <rest>` (SPEC §13), e.g. rest = "status=0 generation=1 exits=1 restarts=0 reason=daemon-exited".
+pub fn assert_summary(ctl: &Ctl, rest: &str) {
+    let want = format!("ctlinit: exit {rest}");
+    let last = ctl.last_stderr_line();
+    assert_eq!(last.as_deref(), Some(want.as_str()), "summary line (must be the last stderr line){}", ctl.context());
+}
+
+/// How many fixture output lines equal `line` exactly.
+pub fn count_lines(lines: &[String], line: &str) -> usize {
+    lines.iter().filter(|l| l.as_str() == line).count()
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Defines `mod NAME { fn subreaper(); fn pid1(); }` running `NAME(Mode)`.
+/// Test files use `#[macro_use] mod common;`.
+#[allow(unused_macros)]
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn subreaper() {
+                super::$name($crate::common::Mode::Subreaper)
+            }
+            #[test]
+            fn pid1() {
+                super::$name($crate::common::Mode::Pid1)
+            }
+        }
+    )*};
 }
