@@ -41,7 +41,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 const DEFAULT_CONFIG: &str = "/etc/demo.conf";
-const HANDLED: [libc::c_int; 5] = [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, libc::SIGINT, libc::SIGTERM];
+const HANDLED: [libc::c_int; 5] = [
+    libc::SIGHUP,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGINT,
+    libc::SIGTERM,
+];
 
 /// Logs one line to stderr with a single write(2), so lines from the daemon,
 /// its child and ctlinit (all sharing the container's stderr) never interleave
@@ -97,8 +103,13 @@ fn main() {
             exit(1);
         }
     };
-    listener.set_nonblocking(true).expect("nonblocking listener");
-    say!("demo: listening on 127.0.0.1:{} (generation {generation}, pid {pid})", config.port);
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    say!(
+        "demo: listening on 127.0.0.1:{} (generation {generation}, pid {pid})",
+        config.port
+    );
 
     let mut reply = format!("ok port={} generation={generation} pid={pid}", config.port);
     if let Some(m) = &config.message {
@@ -108,8 +119,16 @@ fn main() {
     reply.push('\n');
 
     let mut fds = [
-        libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-        libc::pollfd { fd: pipe_r, events: libc::POLLIN, revents: 0 },
+        libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: pipe_r,
+            events: libc::POLLIN,
+            revents: 0,
+        },
     ];
     loop {
         // SAFETY: fds is a valid array of two pollfd structs.
@@ -131,7 +150,8 @@ fn main() {
             if opts.ignore_term && sigs.contains(&libc::SIGTERM) {
                 say!("demo: ignoring TERM (--ignore-term)");
             }
-            let stop = sigs.contains(&libc::SIGINT) || (sigs.contains(&libc::SIGTERM) && !opts.ignore_term);
+            let stop = sigs.contains(&libc::SIGINT)
+                || (sigs.contains(&libc::SIGTERM) && !opts.ignore_term);
             if stop {
                 drop(listener);
                 say!("demo: listener closed, exiting");
@@ -155,19 +175,29 @@ fn usage(msg: &str) -> ! {
 }
 
 fn parse_args(args: &[String]) -> Options {
-    let mut opts = Options { config: DEFAULT_CONFIG.into(), ignore_term: false, trap_child: None };
+    let mut opts = Options {
+        config: DEFAULT_CONFIG.into(),
+        ignore_term: false,
+        trap_child: None,
+    };
     let mut config_seen = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--ignore-term" => opts.ignore_term = true,
             "--trap-child" => {
-                let v = it.next().unwrap_or_else(|| usage("--trap-child needs SECS"));
-                let secs = v.parse().unwrap_or_else(|_| usage(&format!("--trap-child: bad SECS {v:?}")));
+                let v = it
+                    .next()
+                    .unwrap_or_else(|| usage("--trap-child needs SECS"));
+                let secs = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&format!("--trap-child: bad SECS {v:?}")));
                 opts.trap_child = Some(secs);
             }
             "-h" | "--help" => {
-                say!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG] | demo --probe PORT");
+                say!(
+                    "usage: demo [--ignore-term] [--trap-child SECS] [CONFIG] | demo --probe PORT"
+                );
                 exit(0);
             }
             s if s.starts_with('-') => usage(&format!("unknown option {s:?}")),
@@ -192,7 +222,9 @@ fn load_config(path: &str) -> Result<Config, String> {
             continue;
         }
         let bad = |why: &str| format!("{path}:{}: {why}: {raw:?}", i + 1);
-        let (key, value) = line.split_once('=').ok_or_else(|| bad("expected key=value"))?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| bad("expected key=value"))?;
         match key.trim() {
             "port" => match value.trim().parse::<u16>() {
                 Ok(p) if p != 0 => port = Some(p),
@@ -210,7 +242,10 @@ fn load_config(path: &str) -> Result<Config, String> {
 /// its parent is the supervisor named in CTLINIT_SUPERVISOR.
 fn log_supervision(pid: u32, generation: &str) {
     let ppid = unsafe { libc::getppid() };
-    match std::env::var("CTLINIT_SUPERVISOR").ok().and_then(|s| s.parse::<i32>().ok()) {
+    match std::env::var("CTLINIT_SUPERVISOR")
+        .ok()
+        .and_then(|s| s.parse::<i32>().ok())
+    {
         Some(sup) if sup == ppid => {
             say!("demo: pid {pid}, supervised by ctlinit pid {sup}, generation {generation}")
         }
