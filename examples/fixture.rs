@@ -31,7 +31,9 @@ use std::time::Duration;
 #[no_mangle]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((mode, rest)) = args.split_first() else { usage() };
+    let Some((mode, rest)) = args.split_first() else {
+        usage()
+    };
     match mode.as_str() {
         "sigprint" => sigprint(rest),
         "status" => status(),
@@ -81,7 +83,9 @@ fn out(line: &str) {
             .and_then(|mut f| f.write_all(buf.as_bytes())),
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(buf.as_bytes()).and_then(|()| stdout.flush())
+            stdout
+                .write_all(buf.as_bytes())
+                .and_then(|()| stdout.flush())
         }
     };
     if let Err(e) = result {
@@ -273,7 +277,10 @@ fn sigprint(rest: &[String]) -> ! {
         // The child inherits the blocked set: nothing sent after fork is lost.
         let child = fork();
         if child == 0 {
-            let child_opts = SigOpts { ignore_term: opts.ignore_term, exit_on: None };
+            let child_opts = SigOpts {
+                ignore_term: opts.ignore_term,
+                exit_on: None,
+            };
             signal_loop("child signal", &set, &child_opts);
         }
         out(&format!("ready {} {child}", pid()));
@@ -399,7 +406,11 @@ fn crash_n(rest: &[String]) -> ! {
     let file = rest.first().unwrap_or_else(|| usage());
     let n: u64 = int_arg(rest, 1, "N");
     let code: i32 = int_arg(rest, 2, "CODE");
-    let count = fs::read_to_string(file).ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0) + 1;
+    let count = fs::read_to_string(file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
     fs::write(file, format!("{count}\n")).expect("write counter file");
     if count <= n {
         out(&format!("crash {count}"));
@@ -407,7 +418,14 @@ fn crash_n(rest: &[String]) -> ! {
     }
     let set = block(&catchable());
     out(&format!("ready {}", pid()));
-    signal_loop("signal", &set, &SigOpts { ignore_term: false, exit_on: None })
+    signal_loop(
+        "signal",
+        &set,
+        &SigOpts {
+            ignore_term: false,
+            exit_on: None,
+        },
+    )
 }
 
 fn bind(port: u16) -> TcpListener {
@@ -438,7 +456,10 @@ fn serve(listeners: Vec<TcpListener>, set: &libc::sigset_t) -> ! {
 /// `--linger-child`, a child keeps the sockets open and ignores TERM after the
 /// daemon is gone (a port held by a straggler of the old generation).
 fn listen(rest: &[String]) -> ! {
-    let ports: Vec<u16> = positionals(rest, &[]).iter().map(|p| p.parse().unwrap_or_else(|_| usage())).collect();
+    let ports: Vec<u16> = positionals(rest, &[])
+        .iter()
+        .map(|p| p.parse().unwrap_or_else(|_| usage()))
+        .collect();
     if ports.is_empty() {
         usage()
     }
@@ -468,7 +489,11 @@ fn listen(rest: &[String]) -> ! {
 fn config_daemon(rest: &[String]) -> ! {
     let path = rest.first().unwrap_or_else(|| usage());
     let port = fs::read_to_string(path).ok().and_then(|text| {
-        text.lines().find_map(|l| l.trim().strip_prefix("port=").and_then(|p| p.trim().parse::<u16>().ok()))
+        text.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("port=")
+                .and_then(|p| p.trim().parse::<u16>().ok())
+        })
     });
     let Some(port) = port.filter(|&p| p != 0) else {
         eprintln!("bad config");
@@ -485,7 +510,9 @@ fn config_daemon(rest: &[String]) -> ! {
 /// `notify [--delay-ms N] [--status TEXT]`: systemd-style readiness over
 /// $NOTIFY_SOCKET (a path, or "@name" for the abstract namespace).
 fn notify(rest: &[String]) -> ! {
-    let delay: u64 = flag_value(rest, "--delay-ms").map(|v| v.parse().unwrap_or_else(|_| usage())).unwrap_or(0);
+    let delay: u64 = flag_value(rest, "--delay-ms")
+        .map(|v| v.parse().unwrap_or_else(|_| usage()))
+        .unwrap_or(0);
     let status = flag_value(rest, "--status");
     sleep_secs(delay as f64 / 1000.0);
     let Some(target) = std::env::var_os("NOTIFY_SOCKET") else {

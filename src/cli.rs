@@ -128,9 +128,8 @@ where
             Short('p') | Long("pdeathsig") => b.set_cli(Key::Pdeathsig, "--pdeathsig", &mut p)?,
             Long(name) => {
                 let name = name.to_string();
-                let key = Key::from_long(&name).ok_or_else(|| {
-                    Error::Usage(format!("unknown option --{name}"))
-                })?;
+                let key = Key::from_long(&name)
+                    .ok_or_else(|| Error::Usage(format!("unknown option --{name}")))?;
                 b.set_cli(key, &format!("--{name}"), &mut p)?;
             }
             Short(c) => return Err(Error::Usage(format!("unknown option -{c}"))),
@@ -250,15 +249,18 @@ impl Builder {
         }
         env_bool(env, "TINI_SUBREAPER")?;
         if let Some(v) = env("CTLINIT_LOG") {
-            self.env_level = Some(parse_level(&v).ok_or_else(|| {
-                bad("CTLINIT_LOG", &v, "one of error, warn, info, debug, trace")
-            })?);
+            self.env_level =
+                Some(parse_level(&v).ok_or_else(|| {
+                    bad("CTLINIT_LOG", &v, "one of error, warn, info, debug, trace")
+                })?);
         }
         Ok(())
     }
 
     fn set_cli(&mut self, key: Key, flag: &str, p: &mut lexopt::Parser) -> Result<()> {
-        let raw = p.value().map_err(|_| Error::Usage(format!("{flag} needs a value")))?;
+        let raw = p
+            .value()
+            .map_err(|_| Error::Usage(format!("{flag} needs a value")))?;
         let val = raw
             .into_string()
             .map_err(|v| bad(flag, &v.to_string_lossy(), "valid UTF-8"))?;
@@ -286,17 +288,18 @@ impl Builder {
         let c = &mut self.cfg;
         match key {
             Key::Restart => {
-                let (mode, max) = parse_restart(v).ok_or_else(|| {
-                    bad(src, v, "no, on-failure, on-failure:N or always")
-                })?;
+                let (mode, max) = parse_restart(v)
+                    .ok_or_else(|| bad(src, v, "no, on-failure, on-failure:N or always"))?;
                 c.restart = mode;
                 if let Some(n) = max {
                     c.max_restarts = n;
                 }
             }
             Key::MaxRestarts => {
-                c.max_restarts =
-                    v.trim().parse().map_err(|_| bad(src, v, "a whole number (0 = never give up)"))?
+                c.max_restarts = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(src, v, "a whole number (0 = never give up)"))?
             }
             Key::Backoff => {
                 let (min, max) = match v.split_once(':') {
@@ -353,17 +356,26 @@ impl Builder {
                     None => (v, None),
                 };
                 if !valid_env_name(name) {
-                    return Err(bad(src, v, "NAME[=VALUE] with NAME made of letters, digits and _"));
+                    return Err(bad(
+                        src,
+                        v,
+                        "NAME[=VALUE] with NAME made of letters, digits and _",
+                    ));
                 }
                 c.markers.push((name.to_string(), value));
             }
             Key::Rewrite => {
                 let parsed = v.split_once(':').and_then(|(from, to)| {
                     let from = parse_signal(from)?;
-                    let to = if to.trim() == "0" { 0 } else { parse_signal(to)? };
+                    let to = if to.trim() == "0" {
+                        0
+                    } else {
+                        parse_signal(to)?
+                    };
                     Some((from, to))
                 });
-                let (from, to) = parsed.ok_or_else(|| bad(src, v, "FROM:TO signals (TO = 0 drops)"))?;
+                let (from, to) =
+                    parsed.ok_or_else(|| bad(src, v, "FROM:TO signals (TO = 0 drops)"))?;
                 c.rewrite.retain(|(f, _)| *f != from);
                 c.rewrite.push((from, to));
             }
@@ -385,13 +397,17 @@ impl Builder {
 
     fn finish(mut self) -> Result<Config> {
         if self.cfg.command.is_empty() {
-            return Err(Error::Usage("no COMMAND given: ctlinit [OPTIONS] [--] COMMAND [ARG...]".into()));
+            return Err(Error::Usage(
+                "no COMMAND given: ctlinit [OPTIONS] [--] COMMAND [ARG...]".into(),
+            ));
         }
         if !self.ready_set && !self.cfg.ports.is_empty() {
             self.cfg.ready = ReadyMode::Port;
         }
         if self.cfg.ready == ReadyMode::Port && self.cfg.ports.is_empty() {
-            return Err(Error::Usage("--ready port needs at least one --port".into()));
+            return Err(Error::Usage(
+                "--ready port needs at least one --port".into(),
+            ));
         }
         self.cfg.log_level = if self.quiet {
             LevelFilter::Error
@@ -409,7 +425,10 @@ impl Builder {
 }
 
 fn is_list(key: Key) -> bool {
-    matches!(key, Key::Watch | Key::Port | Key::Marker | Key::Rewrite | Key::SuccessExit)
+    matches!(
+        key,
+        Key::Watch | Key::Port | Key::Marker | Key::Rewrite | Key::SuccessExit
+    )
 }
 
 fn parse_verb<F: Fn(&str) -> Option<String>>(
@@ -418,8 +437,12 @@ fn parse_verb<F: Fn(&str) -> Option<String>>(
     env: &F,
 ) -> Result<Invocation> {
     let mut target = Target {
-        pidfile: env("CTLINIT_PIDFILE").filter(|s| !s.is_empty()).map(PathBuf::from),
-        lockfile: env("CTLINIT_LOCKFILE").filter(|s| !s.is_empty()).map(PathBuf::from),
+        pidfile: env("CTLINIT_PIDFILE")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+        lockfile: env("CTLINIT_LOCKFILE")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
     };
     let mut json = false;
     let mut timeout = Duration::from_secs(60);
@@ -454,7 +477,9 @@ fn parse_verb<F: Fn(&str) -> Option<String>>(
 }
 
 fn bad(src: &str, v: &str, expected: &str) -> Error {
-    Error::Usage(format!("invalid value '{v}' for {src}: expected {expected}"))
+    Error::Usage(format!(
+        "invalid value '{v}' for {src}: expected {expected}"
+    ))
 }
 
 fn env_bool<F: Fn(&str) -> Option<String>>(env: &F, var: &str) -> Result<bool> {
@@ -572,9 +597,13 @@ mod tests {
     }
 
     fn cfg(args: &[&str], env: &[(&str, &str)]) -> Result<Config> {
-        let env: Vec<(String, String)> =
-            env.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-        match parse(os(args), |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))? {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        match parse(os(args), |k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })? {
             Invocation::Supervise(c) => Ok(*c),
             other => panic!("expected supervise, got {other:?}"),
         }
@@ -604,7 +633,10 @@ mod tests {
         assert_eq!(c.command, os(&["status", "-x"]));
         let c = cfg(&["--restart", "always", "status"], &[]).unwrap();
         assert_eq!(c.command, os(&["status"]));
-        assert!(matches!(parse(os(&["status", "--json"]), |_| None), Ok(Invocation::Status { json: true, .. })));
+        assert!(matches!(
+            parse(os(&["status", "--json"]), |_| None),
+            Ok(Invocation::Status { json: true, .. })
+        ));
     }
 
     #[test]
@@ -612,7 +644,10 @@ mod tests {
         let c = cfg(&["d"], &[]).unwrap();
         assert_eq!(c.restart, RestartMode::No);
         assert_eq!(c.max_restarts, 5);
-        assert_eq!((c.backoff_min, c.backoff_max), (Duration::from_millis(100), Duration::from_secs(30)));
+        assert_eq!(
+            (c.backoff_min, c.backoff_max),
+            (Duration::from_millis(100), Duration::from_secs(30))
+        );
         assert_eq!(c.reset_after, Duration::from_secs(30));
         assert_eq!(c.stop_signal, libc::SIGTERM);
         assert_eq!(c.stop_timeout, Duration::from_secs(8));
@@ -627,24 +662,59 @@ mod tests {
     fn values_parse_in_every_spelling() {
         let c = cfg(
             &[
-                "--restart=on-failure:3", "--backoff", "10ms:2s", "--stop-signal", "sigint",
-                "--stop-timeout", "0.5", "--reload-signal", "1", "--port", "80,443", "--port", "8080",
-                "-r", "TERM:QUIT", "-r", "USR1:0", "-e", "3", "-e3", "--marker", "A", "--marker", "B=x",
-                "-vv", "d",
+                "--restart=on-failure:3",
+                "--backoff",
+                "10ms:2s",
+                "--stop-signal",
+                "sigint",
+                "--stop-timeout",
+                "0.5",
+                "--reload-signal",
+                "1",
+                "--port",
+                "80,443",
+                "--port",
+                "8080",
+                "-r",
+                "TERM:QUIT",
+                "-r",
+                "USR1:0",
+                "-e",
+                "3",
+                "-e3",
+                "--marker",
+                "A",
+                "--marker",
+                "B=x",
+                "-vv",
+                "d",
             ],
             &[],
         )
         .unwrap();
         assert_eq!((c.restart, c.max_restarts), (RestartMode::OnFailure, 3));
-        assert_eq!((c.backoff_min, c.backoff_max), (Duration::from_millis(10), Duration::from_secs(2)));
+        assert_eq!(
+            (c.backoff_min, c.backoff_max),
+            (Duration::from_millis(10), Duration::from_secs(2))
+        );
         assert_eq!(c.stop_signal, libc::SIGINT);
         assert_eq!(c.stop_timeout, Duration::from_millis(500));
         assert_eq!(c.reload_signal, Some(libc::SIGHUP));
         assert_eq!(c.ports, vec![80, 443, 8080]);
         assert_eq!(c.ready, ReadyMode::Port, "--port implies --ready port");
-        assert_eq!(c.rewrite, vec![(libc::SIGTERM, libc::SIGQUIT), (libc::SIGUSR1, 0)]);
-        assert_eq!(c.success_exit, vec![3], "a command-line list replaces the default");
-        assert_eq!(c.markers, vec![("A".into(), None), ("B".into(), Some("x".into()))]);
+        assert_eq!(
+            c.rewrite,
+            vec![(libc::SIGTERM, libc::SIGQUIT), (libc::SIGUSR1, 0)]
+        );
+        assert_eq!(
+            c.success_exit,
+            vec![3],
+            "a command-line list replaces the default"
+        );
+        assert_eq!(
+            c.markers,
+            vec![("A".into(), None), ("B".into(), Some("x".into()))]
+        );
         assert_eq!(c.log_level, LevelFilter::Trace);
     }
 
@@ -720,13 +790,37 @@ mod tests {
     #[test]
     fn help_names_every_flag_with_its_default() {
         for flag in [
-            "--restart", "--max-restarts", "--backoff", "--reset-after", "--stop-signal",
-            "--stop-timeout", "--reload-signal", "--watch", "--port", "--ready", "--ready-timeout",
-            "--port-timeout", "--pidfile", "--lockfile", "--marker", "--pgroup", "--rewrite",
-            "--success-exit", "-s ", "-w ", "--pdeathsig", "-v, -q",
+            "--restart",
+            "--max-restarts",
+            "--backoff",
+            "--reset-after",
+            "--stop-signal",
+            "--stop-timeout",
+            "--reload-signal",
+            "--watch",
+            "--port",
+            "--ready",
+            "--ready-timeout",
+            "--port-timeout",
+            "--pidfile",
+            "--lockfile",
+            "--marker",
+            "--pgroup",
+            "--rewrite",
+            "--success-exit",
+            "-s ",
+            "-w ",
+            "--pdeathsig",
+            "-v, -q",
         ] {
             assert!(HELP.contains(flag), "help lacks {flag}");
         }
-        assert!(HELP.lines().filter(|l| l.trim_start().starts_with('-')).all(|l| l.contains("default") || l.contains("-s ") || l.contains("--help") || l.contains("--version")));
+        assert!(HELP
+            .lines()
+            .filter(|l| l.trim_start().starts_with('-'))
+            .all(|l| l.contains("default")
+                || l.contains("-s ")
+                || l.contains("--help")
+                || l.contains("--version")));
     }
 }

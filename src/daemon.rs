@@ -67,15 +67,25 @@ pub enum Action {
     /// Start the next generation; report back with `on_spawned` / `on_spawn_failed`.
     Spawn,
     /// kill(pid, sig); a negative pid is a process group.
-    Signal { pid: i32, sig: i32 },
+    Signal {
+        pid: i32,
+        sig: i32,
+    },
     /// Signal every remaining process of ctlinit's tree.
-    SignalTree { sig: i32 },
+    SignalTree {
+        sig: i32,
+    },
     /// Record the ports the daemon's group listens on (for the next handoff).
-    LearnPorts { pgid: i32 },
+    LearnPorts {
+        pgid: i32,
+    },
     WritePidfile,
     /// Tell an inherited NOTIFY_SOCKET that we are ready (first readiness only).
     NotifyParentReady,
-    Exit { status: i32, reason: Reason },
+    Exit {
+        status: i32,
+        reason: Reason,
+    },
 }
 
 /// Why ctlinit is stopping the running daemon.
@@ -102,11 +112,27 @@ pub enum Next {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Waiting until no socket listens on the handoff ports, then spawning.
-    PortWait { deadline: Instant, extended: bool },
-    Running { run: Run, ready: bool, ready_deadline: Option<Instant> },
-    Stopping { run: Run, cause: StopCause, deadline: Instant, killed: bool },
+    PortWait {
+        deadline: Instant,
+        extended: bool,
+    },
+    Running {
+        run: Run,
+        ready: bool,
+        ready_deadline: Option<Instant>,
+    },
+    Stopping {
+        run: Run,
+        cause: StopCause,
+        deadline: Instant,
+        killed: bool,
+    },
     /// The daemon is gone: its stragglers drain while the backoff runs.
-    Gone { next: Next, deadline: Instant, killed: bool },
+    Gone {
+        next: Next,
+        deadline: Instant,
+        killed: bool,
+    },
     Done,
 }
 
@@ -146,7 +172,10 @@ impl Supervisor {
         let history = History::new(&s.policy);
         Supervisor {
             s,
-            phase: Phase::PortWait { deadline: far_future(), extended: false },
+            phase: Phase::PortWait {
+                deadline: far_future(),
+                extended: false,
+            },
             history,
             generation: 0,
             exits: 0,
@@ -186,7 +215,14 @@ impl Supervisor {
 
     /// True once the container is ending: no generation will follow.
     pub fn ending(&self) -> bool {
-        self.stop_requested || matches!(self.phase, Phase::Gone { next: Next::Exit { .. }, .. } | Phase::Done)
+        self.stop_requested
+            || matches!(
+                self.phase,
+                Phase::Gone {
+                    next: Next::Exit { .. },
+                    ..
+                } | Phase::Done
+            )
     }
 
     /// The live daemon process, if any.
@@ -208,21 +244,37 @@ impl Supervisor {
 
     pub fn snapshot(&self) -> Snapshot {
         let (pid, state) = match self.phase {
-            Phase::Running { run, ready: false, .. } => (Some(run.pid), "starting"),
-            Phase::Running { run, ready: true, .. } => (Some(run.pid), "ready"),
+            Phase::Running {
+                run, ready: false, ..
+            } => (Some(run.pid), "starting"),
+            Phase::Running {
+                run, ready: true, ..
+            } => (Some(run.pid), "ready"),
             Phase::Stopping { run, .. } => (Some(run.pid), "stopping"),
-            Phase::Gone { next: Next::Exit { .. }, .. } | Phase::Done => (None, "stopping"),
-            Phase::Gone { next: Next::Restart { .. }, .. } | Phase::PortWait { .. } => (None, "backoff"),
+            Phase::Gone {
+                next: Next::Exit { .. },
+                ..
+            }
+            | Phase::Done => (None, "stopping"),
+            Phase::Gone {
+                next: Next::Restart { .. },
+                ..
+            }
+            | Phase::PortWait { .. } => (None, "backoff"),
         };
-        Snapshot { pid, state, started_at_ms: self.last_spawn_wall_ms }
+        Snapshot {
+            pid,
+            state,
+            started_at_ms: self.last_spawn_wall_ms,
+        }
     }
 
     /// The readiness probe the loop should run now, if any: (mode, daemon pid).
     pub fn ready_probe(&self) -> Option<(ReadyMode, i32)> {
         match self.phase {
-            Phase::Running { run, ready: false, .. }
-                if matches!(self.s.ready, ReadyMode::Port | ReadyMode::Listen) =>
-            {
+            Phase::Running {
+                run, ready: false, ..
+            } if matches!(self.s.ready, ReadyMode::Port | ReadyMode::Listen) => {
                 Some((self.s.ready, run.pid))
             }
             _ => None,
@@ -237,10 +289,20 @@ impl Supervisor {
     pub fn deadline(&self, tree_empty: bool) -> Option<Instant> {
         match self.phase {
             Phase::PortWait { deadline, .. } => Some(deadline),
-            Phase::Running { ready: false, ready_deadline, .. } => ready_deadline,
+            Phase::Running {
+                ready: false,
+                ready_deadline,
+                ..
+            } => ready_deadline,
             Phase::Running { .. } | Phase::Done => None,
-            Phase::Stopping { deadline, killed, .. } => (!killed).then_some(deadline),
-            Phase::Gone { next, deadline, killed } => {
+            Phase::Stopping {
+                deadline, killed, ..
+            } => (!killed).then_some(deadline),
+            Phase::Gone {
+                next,
+                deadline,
+                killed,
+            } => {
                 let drain = (!tree_empty && !killed).then_some(deadline);
                 let backoff = match next {
                     Next::Restart { at } if tree_empty => Some(at),
@@ -252,7 +314,10 @@ impl Supervisor {
     }
 
     fn prepare_spawn(&mut self, now: Instant) -> Vec<Action> {
-        self.phase = Phase::PortWait { deadline: now + self.s.port_timeout, extended: false };
+        self.phase = Phase::PortWait {
+            deadline: now + self.s.port_timeout,
+            extended: false,
+        };
         let mut out = vec![];
         if self.generation > 0 {
             out.push(Action::WritePidfile);
@@ -271,7 +336,9 @@ impl Supervisor {
         holders: impl FnOnce() -> Vec<Holder>,
         now: Instant,
     ) -> Vec<Action> {
-        let Phase::PortWait { deadline, extended } = self.phase else { return vec![] };
+        let Phase::PortWait { deadline, extended } = self.phase else {
+            return vec![];
+        };
         if busy.is_empty() {
             return vec![Action::Spawn];
         }
@@ -279,7 +346,11 @@ impl Supervisor {
             return vec![];
         }
         let found = holders();
-        let in_tree: Vec<i32> = found.iter().filter(|h| h.in_tree).filter_map(|h| h.pid).collect();
+        let in_tree: Vec<i32> = found
+            .iter()
+            .filter(|h| h.in_tree)
+            .filter_map(|h| h.pid)
+            .collect();
         if !extended && !in_tree.is_empty() {
             for h in found.iter().filter(|h| h.in_tree) {
                 warn!(
@@ -289,8 +360,17 @@ impl Supervisor {
                     h.pid.unwrap_or(0)
                 );
             }
-            self.phase = Phase::PortWait { deadline: now + PORT_KILL_GRACE, extended: true };
-            return in_tree.into_iter().map(|pid| Action::Signal { pid, sig: libc::SIGKILL }).collect();
+            self.phase = Phase::PortWait {
+                deadline: now + PORT_KILL_GRACE,
+                extended: true,
+            };
+            return in_tree
+                .into_iter()
+                .map(|pid| Action::Signal {
+                    pid,
+                    sig: libc::SIGKILL,
+                })
+                .collect();
         }
         for port in busy {
             let who: Vec<String> = found
@@ -298,7 +378,11 @@ impl Supervisor {
                 .filter(|h| h.port == *port)
                 .filter_map(|h| h.pid.map(|p| p.to_string()))
                 .collect();
-            let holder = if who.is_empty() { "a process ctlinit cannot see".to_string() } else { format!("pid {}", who.join(", pid ")) };
+            let holder = if who.is_empty() {
+                "a process ctlinit cannot see".to_string()
+            } else {
+                format!("pid {}", who.join(", pid "))
+            };
             error!(
                 "port {port} is still held by {holder}; not starting generation {} into a taken port — free the port or change --port",
                 self.generation + 1
@@ -315,10 +399,18 @@ impl Supervisor {
         self.handoff_ports.clear();
         self.pending_restart = false;
         self.last_spawn_wall_ms = wall_ms;
-        let run = Run { pid, spawned: now, spawned_wall_ms: wall_ms };
+        let run = Run {
+            pid,
+            spawned: now,
+            spawned_wall_ms: wall_ms,
+        };
         let ready = self.s.ready == ReadyMode::None;
         let ready_deadline = (!ready).then(|| now + self.s.ready_timeout);
-        self.phase = Phase::Running { run, ready, ready_deadline };
+        self.phase = Phase::Running {
+            run,
+            ready,
+            ready_deadline,
+        };
         let mut out = vec![Action::WritePidfile];
         if ready {
             info!("generation {} (pid {pid}) ready in 0 ms", self.generation);
@@ -332,8 +424,17 @@ impl Supervisor {
     }
 
     pub fn on_ready(&mut self, now: Instant) -> Vec<Action> {
-        let Phase::Running { run, ready: false, .. } = self.phase else { return vec![] };
-        self.phase = Phase::Running { run, ready: true, ready_deadline: None };
+        let Phase::Running {
+            run, ready: false, ..
+        } = self.phase
+        else {
+            return vec![];
+        };
+        self.phase = Phase::Running {
+            run,
+            ready: true,
+            ready_deadline: None,
+        };
         info!(
             "generation {} (pid {}) ready in {} ms",
             self.generation,
@@ -344,7 +445,11 @@ impl Supervisor {
         out.extend(self.first_ready());
         if self.pending_restart {
             self.pending_restart = false;
-            out.extend(self.begin_stop(StopCause::Restart, "restart requested while starting", now));
+            out.extend(self.begin_stop(
+                StopCause::Restart,
+                "restart requested while starting",
+                now,
+            ));
         }
         out
     }
@@ -358,12 +463,25 @@ impl Supervisor {
     }
 
     fn begin_stop(&mut self, cause: StopCause, why: &str, now: Instant) -> Vec<Action> {
-        let Phase::Running { run, .. } = self.phase else { return vec![] };
-        info!("stopping generation {} (pid {}): {why}", self.generation, run.pid);
-        self.phase = Phase::Stopping { run, cause, deadline: now + self.s.stop_timeout, killed: false };
+        let Phase::Running { run, .. } = self.phase else {
+            return vec![];
+        };
+        info!(
+            "stopping generation {} (pid {}): {why}",
+            self.generation, run.pid
+        );
+        self.phase = Phase::Stopping {
+            run,
+            cause,
+            deadline: now + self.s.stop_timeout,
+            killed: false,
+        };
         vec![
             Action::LearnPorts { pgid: run.pid },
-            Action::Signal { pid: self.target(run.pid), sig: self.s.stop_signal },
+            Action::Signal {
+                pid: self.target(run.pid),
+                sig: self.s.stop_signal,
+            },
             Action::WritePidfile,
         ]
     }
@@ -371,13 +489,23 @@ impl Supervisor {
     pub fn on_restart_request(&mut self, via: &str, now: Instant) -> Vec<Action> {
         match &mut self.phase {
             Phase::Running { ready: true, .. } => {
-                return self.begin_stop(StopCause::Restart, &format!("restart requested ({via})"), now)
+                return self.begin_stop(
+                    StopCause::Restart,
+                    &format!("restart requested ({via})"),
+                    now,
+                )
             }
             Phase::Running { ready: false, .. } => {
-                info!("restart requested ({via}) while generation {} starts: it follows once ready", self.generation);
+                info!(
+                    "restart requested ({via}) while generation {} starts: it follows once ready",
+                    self.generation
+                );
                 self.pending_restart = true;
             }
-            Phase::Gone { next: Next::Restart { at }, .. } => {
+            Phase::Gone {
+                next: Next::Restart { at },
+                ..
+            } => {
                 info!("restart requested ({via}) during backoff: restarting now");
                 *at = now;
             }
@@ -387,7 +515,12 @@ impl Supervisor {
     }
 
     /// TERM, INT or QUIT reached ctlinit: the container is stopping.
-    pub fn on_stop_request(&mut self, signo: i32, forward: Option<i32>, now: Instant) -> Vec<Action> {
+    pub fn on_stop_request(
+        &mut self,
+        signo: i32,
+        forward: Option<i32>,
+        now: Instant,
+    ) -> Vec<Action> {
         let name = signals::name(signo);
         if self.stop_requested {
             // A second stop request means "now".
@@ -398,22 +531,41 @@ impl Supervisor {
         let status_now = self.last_status().unwrap_or(128 + signo);
         match self.phase {
             Phase::Running { run, .. } => {
-                info!("stopping generation {} (pid {}): received {name}", self.generation, run.pid);
-                self.phase =
-                    Phase::Stopping { run, cause: StopCause::Container, deadline: now + self.s.stop_timeout, killed: false };
+                info!(
+                    "stopping generation {} (pid {}): received {name}",
+                    self.generation, run.pid
+                );
+                self.phase = Phase::Stopping {
+                    run,
+                    cause: StopCause::Container,
+                    deadline: now + self.s.stop_timeout,
+                    killed: false,
+                };
                 let mut out = self.forwarded(run.pid, forward);
                 out.push(Action::WritePidfile);
                 out
             }
-            Phase::Stopping { run, ref mut cause, .. } => {
-                info!("received {name} while generation {} (pid {}) stops: no restart will follow", self.generation, run.pid);
+            Phase::Stopping {
+                run, ref mut cause, ..
+            } => {
+                info!(
+                    "received {name} while generation {} (pid {}) stops: no restart will follow",
+                    self.generation, run.pid
+                );
                 *cause = StopCause::Container;
                 self.forwarded(run.pid, forward)
             }
-            Phase::Gone { ref mut next, ref mut deadline, .. } => {
+            Phase::Gone {
+                ref mut next,
+                ref mut deadline,
+                ..
+            } => {
                 if let Next::Restart { .. } = next {
                     info!("received {name} during backoff: not restarting");
-                    *next = Next::Exit { status: status_now, reason: Reason::Stopped };
+                    *next = Next::Exit {
+                        status: status_now,
+                        reason: Reason::Stopped,
+                    };
                 }
                 *deadline = (*deadline).min(now + self.s.stop_timeout);
                 vec![Action::WritePidfile]
@@ -427,7 +579,13 @@ impl Supervisor {
     }
 
     fn forwarded(&self, pid: i32, forward: Option<i32>) -> Vec<Action> {
-        forward.map(|sig| Action::Signal { pid: self.target(pid), sig }).into_iter().collect()
+        forward
+            .map(|sig| Action::Signal {
+                pid: self.target(pid),
+                sig,
+            })
+            .into_iter()
+            .collect()
     }
 
     fn kill_now(&mut self) -> Vec<Action> {
@@ -435,7 +593,10 @@ impl Supervisor {
         match &mut self.phase {
             Phase::Stopping { run, killed, .. } => {
                 *killed = true;
-                out.push(Action::Signal { pid: -run.pid, sig: libc::SIGKILL });
+                out.push(Action::Signal {
+                    pid: -run.pid,
+                    sig: libc::SIGKILL,
+                });
             }
             Phase::Gone { killed, .. } => *killed = true,
             _ => {}
@@ -447,7 +608,10 @@ impl Supervisor {
     /// A signal to forward to the daemon (dropped when none runs).
     pub fn on_forward(&self, sig: i32) -> Vec<Action> {
         match self.daemon() {
-            Some(pid) => vec![Action::Signal { pid: self.target(pid), sig }],
+            Some(pid) => vec![Action::Signal {
+                pid: self.target(pid),
+                sig,
+            }],
             None => {
                 debug!("no daemon running: {} not forwarded", signals::name(sig));
                 vec![]
@@ -459,7 +623,12 @@ impl Supervisor {
     pub fn on_exit(&mut self, ended: Ended, now: Instant) -> Vec<Action> {
         let (run, cause, killed) = match self.phase {
             Phase::Running { run, .. } => (run, None, false),
-            Phase::Stopping { run, cause, deadline, killed } => (run, Some((cause, deadline)), killed),
+            Phase::Stopping {
+                run,
+                cause,
+                deadline,
+                killed,
+            } => (run, Some((cause, deadline)), killed),
             _ => return vec![],
         };
         self.exits += 1;
@@ -479,15 +648,29 @@ impl Supervisor {
         };
         // A run that never became ready has not "lasted": it must not reset
         // the failure count however long the readiness timeout was.
-        let lasted = if matches!(cause, Some((StopCause::ReadyTimeout, _))) { Duration::ZERO } else { ran };
-        let (mut decision, history) =
-            policy::decide(&self.s.policy, self.history, outcome, lasted, self.stop_requested);
+        let lasted = if matches!(cause, Some((StopCause::ReadyTimeout, _))) {
+            Duration::ZERO
+        } else {
+            ran
+        };
+        let (mut decision, history) = policy::decide(
+            &self.s.policy,
+            self.history,
+            outcome,
+            lasted,
+            self.stop_requested,
+        );
         self.history = history;
         // A restart requested while this generation was starting was
         // delivered: it completes even if the generation ended on its own.
         if self.pending_restart && decision == Decision::Exit && !self.stop_requested {
-            info!("serving the restart requested while generation {} was starting", self.generation);
-            decision = Decision::Restart { delay: Duration::ZERO };
+            info!(
+                "serving the restart requested while generation {} was starting",
+                self.generation
+            );
+            decision = Decision::Restart {
+                delay: Duration::ZERO,
+            };
         }
         self.pending_restart = false;
         let next = match decision {
@@ -503,22 +686,35 @@ impl Supervisor {
                         history.consecutive_failures
                     );
                 } else if outcome == Outcome::Clean {
-                    info!("restarting in {} (clean exit, policy always)", humantime::format_duration(delay));
+                    info!(
+                        "restarting in {} (clean exit, policy always)",
+                        humantime::format_duration(delay)
+                    );
                 } else {
                     info!("restarting now (requested)");
                 }
                 Next::Restart { at: now + delay }
             }
             Decision::Exit => {
-                let reason = if self.stop_requested { Reason::Stopped } else { Reason::DaemonExited };
-                Next::Exit { status: self.map_status(ended.status()), reason }
+                let reason = if self.stop_requested {
+                    Reason::Stopped
+                } else {
+                    Reason::DaemonExited
+                };
+                Next::Exit {
+                    status: self.map_status(ended.status()),
+                    reason,
+                }
             }
             Decision::GiveUp => {
                 info!(
                     "giving up after {} consecutive failures (--max-restarts {})",
                     history.consecutive_failures, self.s.policy.max_restarts
                 );
-                Next::Exit { status: self.map_status(ended.status()), reason: Reason::GaveUp }
+                Next::Exit {
+                    status: self.map_status(ended.status()),
+                    reason: Reason::GaveUp,
+                }
             }
         };
         // One deadline covers the whole stop: a container stop keeps the one it set.
@@ -527,8 +723,16 @@ impl Supervisor {
             _ => now + self.s.stop_timeout,
         };
         // Stragglers already got SIGKILL with the group when the grace ran out.
-        self.phase = Phase::Gone { next, deadline, killed };
-        let sig = if killed { libc::SIGKILL } else { self.s.stop_signal };
+        self.phase = Phase::Gone {
+            next,
+            deadline,
+            killed,
+        };
+        let sig = if killed {
+            libc::SIGKILL
+        } else {
+            self.s.stop_signal
+        };
         vec![Action::WritePidfile, Action::SignalTree { sig }]
     }
 
@@ -536,7 +740,11 @@ impl Supervisor {
     /// `tree_empty` is true when ctlinit has no children left.
     pub fn on_tick(&mut self, now: Instant, tree_empty: bool) -> Vec<Action> {
         match self.phase {
-            Phase::Running { ready: false, ready_deadline: Some(d), run } if now >= d => {
+            Phase::Running {
+                ready: false,
+                ready_deadline: Some(d),
+                run,
+            } if now >= d => {
                 warn!(
                     "generation {} (pid {}) not ready after {}: stopping it",
                     self.generation,
@@ -545,16 +753,36 @@ impl Supervisor {
                 );
                 self.begin_stop(StopCause::ReadyTimeout, "readiness timeout", now)
             }
-            Phase::Stopping { run, cause, deadline, killed: false } if now >= deadline => {
+            Phase::Stopping {
+                run,
+                cause,
+                deadline,
+                killed: false,
+            } if now >= deadline => {
                 info!(
                     "killing process group {} after stop timeout {}",
                     run.pid,
                     humantime::format_duration(self.s.stop_timeout)
                 );
-                self.phase = Phase::Stopping { run, cause, deadline, killed: true };
-                vec![Action::Signal { pid: -run.pid, sig: libc::SIGKILL }, Action::SignalTree { sig: libc::SIGKILL }]
+                self.phase = Phase::Stopping {
+                    run,
+                    cause,
+                    deadline,
+                    killed: true,
+                };
+                vec![
+                    Action::Signal {
+                        pid: -run.pid,
+                        sig: libc::SIGKILL,
+                    },
+                    Action::SignalTree { sig: libc::SIGKILL },
+                ]
             }
-            Phase::Gone { next, deadline, killed } => {
+            Phase::Gone {
+                next,
+                deadline,
+                killed,
+            } => {
                 if tree_empty {
                     return match next {
                         Next::Exit { status, reason } => self.finish(status, reason),
@@ -563,8 +791,15 @@ impl Supervisor {
                     };
                 }
                 if !killed && now >= deadline {
-                    info!("killing the daemon's remaining processes after stop timeout {}", humantime::format_duration(self.s.stop_timeout));
-                    self.phase = Phase::Gone { next, deadline, killed: true };
+                    info!(
+                        "killing the daemon's remaining processes after stop timeout {}",
+                        humantime::format_duration(self.s.stop_timeout)
+                    );
+                    self.phase = Phase::Gone {
+                        next,
+                        deadline,
+                        killed: true,
+                    };
                     return vec![Action::SignalTree { sig: libc::SIGKILL }];
                 }
                 vec![]

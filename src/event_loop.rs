@@ -76,7 +76,9 @@ impl EventLoop {
             }
         };
         let (notify, inherited_notify) = if cfg.ready == ReadyMode::Notify {
-            let inherited = std::env::var("NOTIFY_SOCKET").ok().filter(|s| !s.is_empty());
+            let inherited = std::env::var("NOTIFY_SOCKET")
+                .ok()
+                .filter(|s| !s.is_empty());
             match NotifySocket::bind() {
                 Ok(n) => (Some(n), inherited),
                 Err(e) => {
@@ -87,7 +89,11 @@ impl EventLoop {
         } else {
             (None, None)
         };
-        let command = cfg.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let command = cfg
+            .command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         EventLoop {
             sup: Supervisor::new(settings),
             intake,
@@ -125,12 +131,21 @@ impl EventLoop {
             received.clear();
             self.intake.drain(&mut received);
             for r in &received {
-                let meaning = signals::classify(r, self.cfg.reload_signal, &self.cfg.rewrite, self.own_pid);
-                debug!("received {} from pid {}: {meaning:?}", signals::name(r.signo), r.pid);
+                let meaning =
+                    signals::classify(r, self.cfg.reload_signal, &self.cfg.rewrite, self.own_pid);
+                debug!(
+                    "received {} from pid {}: {meaning:?}",
+                    signals::name(r.signo),
+                    r.pid
+                );
                 match meaning {
                     Meaning::Reap | Meaning::Drop => {}
-                    Meaning::Stop { forward } => actions.extend(self.sup.on_stop_request(r.signo, forward, now)),
-                    Meaning::Restart { via } => actions.extend(self.sup.on_restart_request(via, now)),
+                    Meaning::Stop { forward } => {
+                        actions.extend(self.sup.on_stop_request(r.signo, forward, now))
+                    }
+                    Meaning::Restart { via } => {
+                        actions.extend(self.sup.on_restart_request(via, now))
+                    }
                     Meaning::Forward(sig) => actions.extend(self.sup.on_forward(sig)),
                 }
             }
@@ -153,7 +168,9 @@ impl EventLoop {
 
     fn on_child(&mut self, c: Change, now: Instant) -> Vec<Action> {
         match c {
-            Change::Ended { pid, ended } if Some(pid) == self.sup.daemon() => self.sup.on_exit(ended, now),
+            Change::Ended { pid, ended } if Some(pid) == self.sup.daemon() => {
+                self.sup.on_exit(ended, now)
+            }
             Change::Ended { pid, ended } => {
                 if self.cfg.warn_orphans {
                     warn!("reaped orphan pid {pid} ({ended})");
@@ -165,8 +182,13 @@ impl EventLoop {
             Change::Stopped { pid, sig } => {
                 // Ctrl-Z in `docker run -it` would stop the daemon with nobody
                 // to resume it: continue it so the container never wedges.
-                if Some(pid) == self.sup.daemon() && [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&sig) {
-                    info!("daemon (pid {pid}) stopped by {}: continuing it", signals::name(sig));
+                if Some(pid) == self.sup.daemon()
+                    && [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&sig)
+                {
+                    info!(
+                        "daemon (pid {pid}) stopped by {}: continuing it",
+                        signals::name(sig)
+                    );
                     let _ = signals::send(-pid, libc::SIGCONT);
                 }
                 vec![]
@@ -185,7 +207,9 @@ impl EventLoop {
         if let Some((mode, pid)) = self.sup.ready_probe() {
             let ready = match mode {
                 ReadyMode::Port => ports::busy(&self.cfg.ports).len() == self.cfg.ports.len(),
-                ReadyMode::Listen => !ports::listening_ports_of(&procfs::group_members(pid)).is_empty(),
+                ReadyMode::Listen => {
+                    !ports::listening_ports_of(&procfs::group_members(pid)).is_empty()
+                }
                 _ => false,
             };
             if ready {
@@ -224,12 +248,17 @@ impl EventLoop {
         let Some(n) = &self.notify else { return vec![] };
         let mut out = vec![];
         for m in n.drain() {
-            let Some(daemon) = self.sup.daemon() else { continue };
+            let Some(daemon) = self.sup.daemon() else {
+                continue;
+            };
             let ours = m.pid == daemon
                 || procfs::stat(m.pid).is_some_and(|p| p.pgrp == daemon)
                 || procfs::is_descendant(m.pid, daemon);
             if !ours {
-                warn!("notify: ignoring a message from pid {}, not of generation {}", m.pid, self.sup.generation);
+                warn!(
+                    "notify: ignoring a message from pid {}, not of generation {}",
+                    m.pid, self.sup.generation
+                );
                 continue;
             }
             if let Some(s) = &m.status {
@@ -250,7 +279,11 @@ impl EventLoop {
                 match self.spawn_next() {
                     Ok(pid) => {
                         self.tree_empty = false;
-                        info!("started generation {} (pid {pid}): {}", self.sup.generation + 1, self.command.join(" "));
+                        info!(
+                            "started generation {} (pid {pid}): {}",
+                            self.sup.generation + 1,
+                            self.command.join(" ")
+                        );
                         more.extend(self.sup.on_spawned(pid, now, wall_ms()));
                     }
                     Err(e) => {
@@ -299,18 +332,31 @@ impl EventLoop {
     fn spawn_next(&self) -> Result<i32, spawn::SpawnError> {
         let mut env = vec![
             ("CTLINIT_SUPERVISOR".to_string(), self.own_pid.to_string()),
-            ("CTLINIT_GENERATION".to_string(), (self.sup.generation + 1).to_string()),
+            (
+                "CTLINIT_GENERATION".to_string(),
+                (self.sup.generation + 1).to_string(),
+            ),
         ];
         if let Some(p) = &self.pidfile {
-            env.push(("CTLINIT_PIDFILE".to_string(), p.path().display().to_string()));
+            env.push((
+                "CTLINIT_PIDFILE".to_string(),
+                p.path().display().to_string(),
+            ));
         }
         for (name, value) in &self.cfg.markers {
-            env.push((name.clone(), value.clone().unwrap_or_else(|| self.own_pid.to_string())));
+            env.push((
+                name.clone(),
+                value.clone().unwrap_or_else(|| self.own_pid.to_string()),
+            ));
         }
         if let Some(n) = &self.notify {
             env.push(("NOTIFY_SOCKET".to_string(), n.address.clone()));
         }
-        spawn::spawn(&Spec { argv: &self.cfg.command, env, foreground_tty: self.foreground_tty })
+        spawn::spawn(&Spec {
+            argv: &self.cfg.command,
+            env,
+            foreground_tty: self.foreground_tty,
+        })
     }
 
     fn write_pidfile(&self) {
@@ -327,7 +373,11 @@ impl EventLoop {
             started_at_ms: snap.started_at_ms,
             exits: self.sup.exits,
             restarts: self.sup.restarts,
-            last_exit: self.sup.last_exit.map(|e| LastExit { code: e.code(), signal: e.signal(), status: e.status() }),
+            last_exit: self.sup.last_exit.map(|e| LastExit {
+                code: e.code(),
+                signal: e.signal(),
+                status: e.status(),
+            }),
             command: self.command.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         };
@@ -343,15 +393,26 @@ fn holders(busy: &[u16], own_pid: i32) -> Vec<Holder> {
     for &port in busy {
         let pids = ports::holders(port);
         if pids.is_empty() {
-            out.push(Holder { port, pid: None, in_tree: false });
+            out.push(Holder {
+                port,
+                pid: None,
+                in_tree: false,
+            });
         }
         for pid in pids {
-            out.push(Holder { port, pid: Some(pid), in_tree: procfs::is_descendant(pid, own_pid) });
+            out.push(Holder {
+                port,
+                pid: Some(pid),
+                in_tree: procfs::is_descendant(pid, own_pid),
+            });
         }
     }
     out
 }
 
 fn wall_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

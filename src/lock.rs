@@ -25,7 +25,11 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
         .mode(0o644)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| Error::Config(format!("cannot open lock file {shown}: {e}; set --lockfile to a writable path")))?;
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot open lock file {shown}: {e}; set --lockfile to a writable path"
+            ))
+        })?;
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(mut locked) => {
             // A pre-existing file may hold garbage: replace it with our pid.
@@ -36,7 +40,10 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
         }
         Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {
             let mut s = String::new();
-            let from_file = file.read_to_string(&mut s).ok().and_then(|_| s.trim().parse::<i32>().ok());
+            let from_file = file
+                .read_to_string(&mut s)
+                .ok()
+                .and_then(|_| s.trim().parse::<i32>().ok());
             let pid = from_file.or_else(|| holder(path).filter(|p| *p > 0));
             Err(Error::LockHeld { pid, path: shown })
         }
@@ -61,9 +68,13 @@ pub fn holder_in(locks: &str, dev: u64, ino: u64) -> Option<i32> {
         if f.len() < 6 || f[1] != "FLOCK" || f[3] != "WRITE" {
             continue;
         }
-        let Ok(pid) = f[4].parse::<i32>() else { continue };
+        let Ok(pid) = f[4].parse::<i32>() else {
+            continue;
+        };
         let mut parts = f[5].rsplitn(2, ':');
-        let (Some(i), Some(d)) = (parts.next(), parts.next()) else { continue };
+        let (Some(i), Some(d)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         if i.parse::<u64>().ok() != Some(ino) {
             continue;
         }
@@ -89,9 +100,16 @@ mod tests {
                     2: -> FLOCK  ADVISORY  WRITE 555 00:2f:5678 0 EOF\n\
                     3: FLOCK  ADVISORY  READ 77 00:2f:9999 0 EOF\n";
         assert_eq!(holder_in(text, dev, 5678), Some(1234));
-        assert_eq!(holder_in(text, dev, 9999), None, "shared locks are not ours");
+        assert_eq!(
+            holder_in(text, dev, 9999),
+            None,
+            "shared locks are not ours"
+        );
         assert_eq!(holder_in(text, dev, 1), None);
-        assert_eq!(holder_in("4: FLOCK ADVISORY WRITE 0 00:2f:5678 0 EOF", dev, 5678), Some(0));
+        assert_eq!(
+            holder_in("4: FLOCK ADVISORY WRITE 0 00:2f:5678 0 EOF", dev, 5678),
+            Some(0)
+        );
     }
 
     #[test]
@@ -102,7 +120,10 @@ mod tests {
         let path = dir.join("ctlinit.lock");
         fs::write(&path, "garbage\0\x01").unwrap();
         let first = acquire(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap().trim(), std::process::id().to_string());
+        assert_eq!(
+            fs::read_to_string(&path).unwrap().trim(),
+            std::process::id().to_string()
+        );
         assert_eq!(holder(&path), Some(std::process::id() as i32));
         match acquire(&path) {
             Err(Error::LockHeld { pid, path: p }) => {

@@ -60,11 +60,9 @@ fn supervise(cfg: Config) -> ! {
         Ok(i) => i,
         Err(e) => fail(Error::Config(format!("cannot set up signal handling: {e}"))),
     };
-    let (paths, warning) = paths::for_supervisor(cfg.pidfile.as_deref(), cfg.lockfile.as_deref()).unwrap_or_else(|e| fail(e));
-    let _lock = match &paths.lockfile {
-        Some(l) => Some(lock::acquire(l).unwrap_or_else(|e| fail(e))),
-        None => None,
-    };
+    let (paths, warning) = paths::for_supervisor(cfg.pidfile.as_deref(), cfg.lockfile.as_deref())
+        .unwrap_or_else(|e| fail(e));
+    let _lock = paths.lockfile.as_ref().map(|l| lock::acquire(l).unwrap_or_else(|e| fail(e)));
     if let Some(w) = warning {
         log::warn!("{w}");
     }
@@ -108,7 +106,12 @@ fn init_logging(level: LevelFilter) {
         .target(env_logger::Target::Stderr)
         .format(|buf, rec| match rec.level() {
             log::Level::Info => writeln!(buf, "ctlinit: {}", rec.args()),
-            l => writeln!(buf, "ctlinit: {}: {}", l.as_str().to_ascii_lowercase(), rec.args()),
+            l => writeln!(
+                buf,
+                "ctlinit: {}: {}",
+                l.as_str().to_ascii_lowercase(),
+                rec.args()
+            ),
         })
         .init();
 }

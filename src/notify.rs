@@ -6,8 +6,8 @@
 
 use log::{debug, info};
 use nix::sys::socket::{
-    bind, recvmsg, sendto, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned, MsgFlags, SockFlag,
-    SockType, UnixAddr,
+    bind, recvmsg, sendto, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned,
+    MsgFlags, SockFlag, SockType, UnixAddr,
 };
 use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -26,15 +26,31 @@ pub struct Message {
 
 impl NotifySocket {
     pub fn bind() -> std::io::Result<NotifySocket> {
-        let fd = socket(AddressFamily::Unix, SockType::Datagram, SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK, None)?;
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Datagram,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+            None,
+        )?;
         setsockopt(&fd, sockopt::PassCred, &true)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         // Containers sharing the host network all run as PID 1: add time and retry.
         for attempt in 0..16u32 {
-            let name = format!("ctlinit-notify-{}-{}-{attempt}", std::process::id(), now.as_nanos());
+            let name = format!(
+                "ctlinit-notify-{}-{}-{attempt}",
+                std::process::id(),
+                now.as_nanos()
+            );
             let addr = UnixAddr::new_abstract(name.as_bytes())?;
             match bind(fd.as_raw_fd(), &addr) {
-                Ok(()) => return Ok(NotifySocket { fd, address: format!("@{name}") }),
+                Ok(()) => {
+                    return Ok(NotifySocket {
+                        fd,
+                        address: format!("@{name}"),
+                    })
+                }
                 Err(nix::errno::Errno::EADDRINUSE) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -49,18 +65,32 @@ impl NotifySocket {
             let mut buf = [0u8; 4096];
             let mut cmsg = nix::cmsg_space!(libc::ucred);
             let mut iov = [IoSliceMut::new(&mut buf)];
-            let (pid, len) = match recvmsg::<()>(self.fd.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT) {
+            let (pid, len) = match recvmsg::<()>(
+                self.fd.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_DONTWAIT,
+            ) {
                 Ok(msg) => {
-                    let pid = msg.cmsgs().ok().into_iter().flatten().find_map(|c| match c {
-                        ControlMessageOwned::ScmCredentials(cred) => Some(cred.pid()),
-                        _ => None,
-                    });
+                    let pid = msg
+                        .cmsgs()
+                        .ok()
+                        .into_iter()
+                        .flatten()
+                        .find_map(|c| match c {
+                            ControlMessageOwned::ScmCredentials(cred) => Some(cred.pid()),
+                            _ => None,
+                        });
                     (pid.unwrap_or(0), msg.bytes)
                 }
                 Err(_) => break,
             };
             let text = String::from_utf8_lossy(&buf[..len]);
-            let mut m = Message { pid, ready: false, status: None };
+            let mut m = Message {
+                pid,
+                ready: false,
+                status: None,
+            };
             for line in text.lines() {
                 match line.split_once('=') {
                     Some(("READY", "1")) => m.ready = true,
@@ -87,7 +117,12 @@ pub fn tell_parent(address: &str) {
         None => UnixAddr::new(address),
     };
     let sent = addr.and_then(|addr| {
-        let fd = socket(AddressFamily::Unix, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)?;
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Datagram,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
         sendto(fd.as_raw_fd(), b"READY=1\n", &addr, MsgFlags::empty())
     });
     match sent {

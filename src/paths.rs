@@ -18,7 +18,9 @@ pub struct Paths {
 }
 
 fn fallback_dir() -> PathBuf {
-    let tmp = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).unwrap_or_else(|| "/tmp".into());
+    let tmp = std::env::var_os("TMPDIR")
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "/tmp".into());
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
     PathBuf::from(tmp).join(format!("ctlinit-{uid}"))
@@ -31,20 +33,30 @@ pub fn lock_beside(pidfile: &Path) -> PathBuf {
 
 /// Decides the supervisor's paths, creating directories as needed.
 /// Returns the paths and, when the default could not be used, a warning.
-pub fn for_supervisor(pidfile: Option<&Path>, lockfile: Option<&Path>) -> Result<(Paths, Option<String>)> {
+pub fn for_supervisor(
+    pidfile: Option<&Path>,
+    lockfile: Option<&Path>,
+) -> Result<(Paths, Option<String>)> {
     let mut warning = None;
     let pidfile = match pidfile {
         Some(p) => {
             let dir = parent(p);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
-                .map_err(|e| Error::Config(format!("cannot use --pidfile {}: {e}; choose a writable path", p.display())))?;
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "cannot use --pidfile {}: {e}; choose a writable path",
+                        p.display()
+                    ))
+                })?;
             Some(p.to_path_buf())
         }
         None => match default_dir() {
             Ok(dir) => Some(dir.join(PIDFILE_NAME)),
             Err(e) => {
-                warning = Some(format!("no PID file and no lock: {e}; set --pidfile to a writable path"));
+                warning = Some(format!(
+                    "no PID file and no lock: {e}; set --pidfile to a writable path"
+                ));
                 None
             }
         },
@@ -54,7 +66,12 @@ pub fn for_supervisor(pidfile: Option<&Path>, lockfile: Option<&Path>) -> Result
             let dir = parent(l);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
-                .map_err(|e| Error::Config(format!("cannot use --lockfile {}: {e}; choose a writable path", l.display())))?;
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "cannot use --lockfile {}: {e}; choose a writable path",
+                        l.display()
+                    ))
+                })?;
             Some(l.to_path_buf())
         }
         (None, Some(p)) => Some(lock_beside(p)),
@@ -74,8 +91,13 @@ pub fn for_verbs(pidfile: Option<&Path>, lockfile: Option<&Path>) -> Paths {
             d
         }
     });
-    let lockfile = lockfile.map(Path::to_path_buf).unwrap_or_else(|| lock_beside(&pidfile));
-    Paths { pidfile: Some(pidfile), lockfile: Some(lockfile) }
+    let lockfile = lockfile
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| lock_beside(&pidfile));
+    Paths {
+        pidfile: Some(pidfile),
+        lockfile: Some(lockfile),
+    }
 }
 
 fn default_dir() -> std::result::Result<PathBuf, String> {
@@ -86,7 +108,10 @@ fn default_dir() -> std::result::Result<PathBuf, String> {
     let second = ensure_private_dir(&f).and_then(|_| probe_writable(&f));
     match second {
         Ok(()) => Ok(f),
-        Err(e2) => Err(format!("{DEFAULT_DIR} is unusable ({e1}) and so is {} ({e2})", f.display())),
+        Err(e2) => Err(format!(
+            "{DEFAULT_DIR} is unusable ({e1}) and so is {} ({e2})",
+            f.display()
+        )),
     }
 }
 
@@ -116,13 +141,24 @@ fn ensure_private_dir(d: &Path) -> io::Result<()> {
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
     if !m.file_type().is_dir() {
-        return Err(io::Error::other(format!("{} is not a directory", d.display())));
+        return Err(io::Error::other(format!(
+            "{} is not a directory",
+            d.display()
+        )));
     }
     if m.uid() != uid {
-        return Err(io::Error::other(format!("{} is owned by uid {}, not {uid}", d.display(), m.uid())));
+        return Err(io::Error::other(format!(
+            "{} is owned by uid {}, not {uid}",
+            d.display(),
+            m.uid()
+        )));
     }
     if m.mode() & 0o077 != 0 {
-        return Err(io::Error::other(format!("{} is accessible to other users (mode {:o})", d.display(), m.mode() & 0o777)));
+        return Err(io::Error::other(format!(
+            "{} is accessible to other users (mode {:o})",
+            d.display(),
+            m.mode() & 0o777
+        )));
     }
     Ok(())
 }
@@ -144,7 +180,10 @@ mod tests {
 
     #[test]
     fn lock_sits_beside_the_pidfile() {
-        assert_eq!(lock_beside(Path::new("/x/y/p.pid")), PathBuf::from("/x/y/ctlinit.lock"));
+        assert_eq!(
+            lock_beside(Path::new("/x/y/p.pid")),
+            PathBuf::from("/x/y/ctlinit.lock")
+        );
         let p = for_verbs(Some(Path::new("/a/b.pid")), None);
         assert_eq!(p.lockfile, Some(PathBuf::from("/a/ctlinit.lock")));
         let p = for_verbs(Some(Path::new("/a/b.pid")), Some(Path::new("/l")));

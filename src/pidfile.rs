@@ -39,7 +39,10 @@ pub struct PidFile {
 
 impl PidFile {
     pub fn new(path: PathBuf) -> PidFile {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         PidFile { path, tmp }
     }
@@ -85,7 +88,10 @@ impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReadError::Missing => write!(f, "no such file"),
-            ReadError::TooLarge(n) => write!(f, "file is larger than {MAX_SIZE} bytes ({n} bytes or more), not a ctlinit PID file"),
+            ReadError::TooLarge(n) => write!(
+                f,
+                "file is larger than {MAX_SIZE} bytes ({n} bytes or more), not a ctlinit PID file"
+            ),
             ReadError::Unreadable(e) => write!(f, "cannot read it: {e}"),
             ReadError::Invalid(m) => write!(f, "not a ctlinit PID file: {m}"),
         }
@@ -101,7 +107,9 @@ pub fn read(path: &Path) -> Result<(Record, serde_json::Value), ReadError> {
         Err(e) => return Err(ReadError::Unreadable(e)),
     };
     let mut buf = Vec::new();
-    f.take(MAX_SIZE + 1).read_to_end(&mut buf).map_err(ReadError::Unreadable)?;
+    f.take(MAX_SIZE + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Unreadable)?;
     if buf.len() as u64 > MAX_SIZE {
         return Err(ReadError::TooLarge(buf.len() as u64));
     }
@@ -132,7 +140,11 @@ mod tests {
             started_at_ms: 1_763_900_000_000,
             exits: 3,
             restarts: 2,
-            last_exit: Some(LastExit { code: None, signal: Some(9), status: 137 }),
+            last_exit: Some(LastExit {
+                code: None,
+                signal: Some(9),
+                status: 137,
+            }),
             command: vec!["mydaemon".into(), "--flag".into()],
             version: "0.1.0".into(),
         }
@@ -150,7 +162,16 @@ mod tests {
 
     #[test]
     fn hostile_content_is_a_clean_error() {
-        for bad in [&b""[..], b"   \n", b"{", b"null", b"[]", b"\xff\xfe\x00", b"{\"pid\":\"x\"}", b"{}"] {
+        for bad in [
+            &b""[..],
+            b"   \n",
+            b"{",
+            b"null",
+            b"[]",
+            b"\xff\xfe\x00",
+            b"{\"pid\":\"x\"}",
+            b"{}",
+        ] {
             assert!(matches!(decode(bad), Err(ReadError::Invalid(_))), "{bad:?}");
         }
     }

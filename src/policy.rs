@@ -41,7 +41,9 @@ pub struct History {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Restart { delay: Duration },
+    Restart {
+        delay: Duration,
+    },
     /// Policy says the daemon stays down (policy `no`, or a clean exit under `on-failure`).
     Exit,
     /// Too many consecutive failures.
@@ -50,7 +52,10 @@ pub enum Decision {
 
 impl History {
     pub fn new(p: &Policy) -> History {
-        History { consecutive_failures: 0, next_backoff: p.backoff_min }
+        History {
+            consecutive_failures: 0,
+            next_backoff: p.backoff_min,
+        }
     }
 }
 
@@ -77,7 +82,12 @@ pub fn decide(
         // of consecutive failures ends.
         Outcome::Stopped => {
             h.consecutive_failures = 0;
-            (Decision::Restart { delay: Duration::ZERO }, h)
+            (
+                Decision::Restart {
+                    delay: Duration::ZERO,
+                },
+                h,
+            )
         }
         Outcome::Clean => match p.mode {
             RestartMode::Always => {
@@ -182,7 +192,12 @@ mod tests {
         let mut h = History::new(&p);
         for expected in [100, 200, 400] {
             let (d, nh) = decide(&p, h, Clean, quick(), false);
-            assert_eq!(d, Restart { delay: expected * MS });
+            assert_eq!(
+                d,
+                Restart {
+                    delay: expected * MS
+                }
+            );
             h = nh;
         }
         assert_eq!(h.consecutive_failures, 0);
@@ -232,10 +247,24 @@ mod tests {
     #[test]
     fn requested_restart_skips_backoff_and_ends_the_failure_streak() {
         let p = policy(OnFailure, 5);
-        let h = History { consecutive_failures: 3, next_backoff: 800 * MS };
+        let h = History {
+            consecutive_failures: 3,
+            next_backoff: 800 * MS,
+        };
         let (d, h2) = decide(&p, h, Stopped, quick(), false);
-        assert_eq!(d, Restart { delay: Duration::ZERO });
-        assert_eq!(h2, History { consecutive_failures: 0, next_backoff: 800 * MS });
+        assert_eq!(
+            d,
+            Restart {
+                delay: Duration::ZERO
+            }
+        );
+        assert_eq!(
+            h2,
+            History {
+                consecutive_failures: 0,
+                next_backoff: 800 * MS
+            }
+        );
     }
 
     #[test]
@@ -244,7 +273,10 @@ mod tests {
         let h = decide(&p, History::new(&p), Failed, quick(), false).1;
         let h = decide(&p, h, Clean, quick(), false).1;
         assert_eq!(h.consecutive_failures, 0);
-        assert!(matches!(decide(&p, h, Failed, quick(), false).0, Restart { .. }));
+        assert!(matches!(
+            decide(&p, h, Failed, quick(), false).0,
+            Restart { .. }
+        ));
     }
 
     #[test]

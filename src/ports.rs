@@ -23,7 +23,10 @@ pub fn parse_table(text: &str) -> Vec<Listener> {
                 return None;
             }
             let port = u16::from_str_radix(f[1].rsplit(':').next()?, 16).ok()?;
-            Some(Listener { port, inode: f[9].parse().ok()? })
+            Some(Listener {
+                port,
+                inode: f[9].parse().ok()?,
+            })
         })
         .collect()
 }
@@ -40,14 +43,20 @@ pub fn listeners() -> Vec<Listener> {
 /// The ports of `wanted` that some socket listens on now.
 pub fn busy(wanted: &[u16]) -> Vec<u16> {
     let l = listeners();
-    let mut out: Vec<u16> = wanted.iter().copied().filter(|p| l.iter().any(|x| x.port == *p)).collect();
+    let mut out: Vec<u16> = wanted
+        .iter()
+        .copied()
+        .filter(|p| l.iter().any(|x| x.port == *p))
+        .collect();
     out.dedup();
     out
 }
 
 /// Socket inodes open in process `pid`.
 pub fn socket_inodes(pid: i32) -> Vec<u64> {
-    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else { return vec![] };
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return vec![];
+    };
     dir.filter_map(|e| {
         let target = fs::read_link(e.ok()?.path()).ok()?;
         let s = target.to_str()?;
@@ -72,7 +81,11 @@ pub fn listening_ports_of(pids: &[i32]) -> Vec<u16> {
 
 /// PIDs that hold a socket listening on `port` (those we can see).
 pub fn holders(port: u16) -> Vec<i32> {
-    let inodes: Vec<u64> = listeners().iter().filter(|l| l.port == port).map(|l| l.inode).collect();
+    let inodes: Vec<u64> = listeners()
+        .iter()
+        .filter(|l| l.port == port)
+        .map(|l| l.inode)
+        .collect();
     if inodes.is_empty() {
         return vec![];
     }
@@ -97,8 +110,20 @@ mod tests {
 
     #[test]
     fn only_listen_sockets_count() {
-        assert_eq!(parse_table(TABLE), vec![Listener { port: 8080, inode: 12345 }]);
-        assert_eq!(parse_table(TABLE6), vec![Listener { port: 80, inode: 777 }]);
+        assert_eq!(
+            parse_table(TABLE),
+            vec![Listener {
+                port: 8080,
+                inode: 12345
+            }]
+        );
+        assert_eq!(
+            parse_table(TABLE6),
+            vec![Listener {
+                port: 80,
+                inode: 777
+            }]
+        );
         assert!(parse_table("header only\n").is_empty());
     }
 

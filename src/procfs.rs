@@ -18,7 +18,12 @@ pub fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
     let state = f.next()?.chars().next()?;
     let ppid = f.next()?.parse().ok()?;
     let pgrp = f.next()?.parse().ok()?;
-    Some(Proc { pid, ppid, pgrp, state })
+    Some(Proc {
+        pid,
+        ppid,
+        pgrp,
+        state,
+    })
 }
 
 pub fn stat(pid: i32) -> Option<Proc> {
@@ -27,7 +32,9 @@ pub fn stat(pid: i32) -> Option<Proc> {
 
 /// Every process visible in /proc.
 pub fn all() -> Vec<Proc> {
-    let Ok(dir) = fs::read_dir("/proc") else { return vec![] };
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return vec![];
+    };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter_map(stat)
         .collect()
@@ -67,7 +74,11 @@ pub fn is_descendant(pid: i32, ancestor: i32) -> bool {
 
 /// Members of process group `pgid`.
 pub fn group_members(pgid: i32) -> Vec<i32> {
-    all().into_iter().filter(|p| p.pgrp == pgid).map(|p| p.pid).collect()
+    all()
+        .into_iter()
+        .filter(|p| p.pgrp == pgid)
+        .map(|p| p.pid)
+        .collect()
 }
 
 #[cfg(test)]
@@ -77,13 +88,26 @@ mod tests {
     #[test]
     fn stat_with_hostile_comm() {
         let p = parse_stat(42, "42 (a) b (c)) S 7 42 42 0 -1").unwrap();
-        assert_eq!(p, Proc { pid: 42, ppid: 7, pgrp: 42, state: 'S' });
+        assert_eq!(
+            p,
+            Proc {
+                pid: 42,
+                ppid: 7,
+                pgrp: 42,
+                state: 'S'
+            }
+        );
         assert!(parse_stat(1, "garbage").is_none());
     }
 
     #[test]
     fn descendants_walk_the_tree() {
-        let p = |pid, ppid| Proc { pid, ppid, pgrp: pid, state: 'S' };
+        let p = |pid, ppid| Proc {
+            pid,
+            ppid,
+            pgrp: pid,
+            state: 'S',
+        };
         let procs = [p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(20, 2), p(13, 10)];
         let mut d = descendants_in(&procs, 10);
         d.sort();

@@ -9,9 +9,15 @@ use nix::unistd::Pid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    Ended { pid: i32, ended: Ended },
+    Ended {
+        pid: i32,
+        ended: Ended,
+    },
     /// Stopped by a job-control signal (`WUNTRACED`).
-    Stopped { pid: i32, sig: i32 },
+    Stopped {
+        pid: i32,
+        sig: i32,
+    },
 }
 
 /// Reaps everything reapable now; returns true if children remain.
@@ -20,7 +26,10 @@ pub fn reap(out: &mut Vec<Change>) -> bool {
     loop {
         match waitpid(Pid::from_raw(-1), Some(flags)) {
             Ok(WaitStatus::StillAlive) => return true,
-            Ok(WaitStatus::Stopped(pid, sig)) => out.push(Change::Stopped { pid: pid.as_raw(), sig: sig as i32 }),
+            Ok(WaitStatus::Stopped(pid, sig)) => out.push(Change::Stopped {
+                pid: pid.as_raw(),
+                sig: sig as i32,
+            }),
             Ok(ws) => {
                 if let Some((pid, ended)) = Ended::from_wait(ws) {
                     out.push(Change::Ended { pid, ended });

@@ -17,7 +17,14 @@ pub fn control_signal() -> i32 {
 pub const CONTROL_MAGIC: i32 = 0x6374_6c72; // "ctlr"
 
 /// Signals that report a fault of ctlinit itself: never blocked, never forwarded.
-const FAULTS: [i32; 6] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGSYS];
+const FAULTS: [i32; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
 
 /// Every signal ctlinit takes through the signalfd.
 pub fn handled() -> impl Iterator<Item = i32> {
@@ -63,7 +70,9 @@ impl Intake {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: fd is a fresh descriptor that nothing else owns.
-        Ok(Intake { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+        Ok(Intake {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
     }
 
     /// Reads every pending signal.
@@ -74,7 +83,11 @@ impl Intake {
             let size = std::mem::size_of::<libc::signalfd_siginfo>();
             // SAFETY: reading into a buffer of exactly `size` bytes.
             let n = unsafe {
-                libc::read(self.fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size)
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
             };
             if n != size as isize {
                 return; // EAGAIN: nothing more pending
@@ -116,7 +129,9 @@ pub fn send(pid: i32, sig: i32) -> io::Result<()> {
 
 /// Queues `sig` with an integer payload to `pid` (the restart control message).
 pub fn queue(pid: i32, sig: i32, value: i32) -> io::Result<()> {
-    let val = libc::sigval { sival_ptr: value as usize as *mut libc::c_void };
+    let val = libc::sigval {
+        sival_ptr: value as usize as *mut libc::c_void,
+    };
     // SAFETY: sigqueue(3) with a plain value; no pointers are dereferenced.
     if unsafe { libc::sigqueue(pid, sig, val) } == 0 {
         Ok(())
@@ -140,20 +155,32 @@ pub enum Meaning {
     Drop,
 }
 
-pub fn classify(r: &Received, reload: Option<i32>, rewrite: &[(i32, i32)], own_pid: i32) -> Meaning {
+pub fn classify(
+    r: &Received,
+    reload: Option<i32>,
+    rewrite: &[(i32, i32)],
+    own_pid: i32,
+) -> Meaning {
     if r.signo == libc::SIGCHLD {
         return Meaning::Reap;
     }
     if r.signo == control_signal() && r.code == libc::SI_QUEUE && r.value == CONTROL_MAGIC {
-        return Meaning::Restart { via: "ctlinit restart" };
+        return Meaning::Restart {
+            via: "ctlinit restart",
+        };
     }
     if Some(r.signo) == reload {
-        return Meaning::Restart { via: "reload signal" };
+        return Meaning::Restart {
+            via: "reload signal",
+        };
     }
     if r.signo == libc::SIGPIPE && r.pid == own_pid {
         return Meaning::Drop;
     }
-    let to = rewrite.iter().find(|(from, _)| *from == r.signo).map_or(r.signo, |(_, to)| *to);
+    let to = rewrite
+        .iter()
+        .find(|(from, _)| *from == r.signo)
+        .map_or(r.signo, |(_, to)| *to);
     let forward = (to != 0).then_some(to);
     match r.signo {
         libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => Meaning::Stop { forward },
@@ -195,14 +222,18 @@ pub fn parse_signal(s: &str) -> Option<i32> {
         r if r.starts_with('-') => base - r[1..].parse::<i32>().ok()?,
         _ => return None,
     };
-    (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&n).then_some(n)
+    (libc::SIGRTMIN()..=libc::SIGRTMAX())
+        .contains(&n)
+        .then_some(n)
 }
 
 /// `SIGTERM` for 15, `SIGRTMIN+2` for real-time signals.
 pub fn name(sig: i32) -> String {
     match sig {
         1..=31 => format!("SIG{}", NAMES[sig as usize - 1]),
-        s if s >= libc::SIGRTMIN() && s <= libc::SIGRTMAX() => format!("SIGRTMIN+{}", s - libc::SIGRTMIN()),
+        s if s >= libc::SIGRTMIN() && s <= libc::SIGRTMAX() => {
+            format!("SIGRTMIN+{}", s - libc::SIGRTMIN())
+        }
         s => format!("signal {s}"),
     }
 }
@@ -212,7 +243,12 @@ mod tests {
     use super::*;
 
     fn rx(signo: i32) -> Received {
-        Received { signo, pid: 4242, code: libc::SI_USER, value: 0 }
+        Received {
+            signo,
+            pid: 4242,
+            code: libc::SI_USER,
+            value: 0,
+        }
     }
 
     #[test]
@@ -236,24 +272,64 @@ mod tests {
         use Meaning::*;
         let hup = libc::SIGHUP;
         assert_eq!(classify(&rx(libc::SIGCHLD), None, &[], 1), Reap);
-        assert_eq!(classify(&rx(libc::SIGTERM), None, &[], 1), Stop { forward: Some(libc::SIGTERM) });
-        assert_eq!(classify(&rx(libc::SIGINT), None, &[], 1), Stop { forward: Some(libc::SIGINT) });
-        assert_eq!(classify(&rx(libc::SIGQUIT), None, &[], 1), Stop { forward: Some(libc::SIGQUIT) });
-        assert_eq!(classify(&rx(libc::SIGUSR1), None, &[], 1), Forward(libc::SIGUSR1));
-        assert_eq!(classify(&rx(hup), Some(hup), &[], 1), Restart { via: "reload signal" });
+        assert_eq!(
+            classify(&rx(libc::SIGTERM), None, &[], 1),
+            Stop {
+                forward: Some(libc::SIGTERM)
+            }
+        );
+        assert_eq!(
+            classify(&rx(libc::SIGINT), None, &[], 1),
+            Stop {
+                forward: Some(libc::SIGINT)
+            }
+        );
+        assert_eq!(
+            classify(&rx(libc::SIGQUIT), None, &[], 1),
+            Stop {
+                forward: Some(libc::SIGQUIT)
+            }
+        );
+        assert_eq!(
+            classify(&rx(libc::SIGUSR1), None, &[], 1),
+            Forward(libc::SIGUSR1)
+        );
+        assert_eq!(
+            classify(&rx(hup), Some(hup), &[], 1),
+            Restart {
+                via: "reload signal"
+            }
+        );
         // A rewritten TERM is still a stop request, forwarded as the new signal.
-        let rw = [(libc::SIGTERM, libc::SIGQUIT), (libc::SIGUSR1, 0), (libc::SIGUSR2, libc::SIGHUP)];
-        assert_eq!(classify(&rx(libc::SIGTERM), None, &rw, 1), Stop { forward: Some(libc::SIGQUIT) });
+        let rw = [
+            (libc::SIGTERM, libc::SIGQUIT),
+            (libc::SIGUSR1, 0),
+            (libc::SIGUSR2, libc::SIGHUP),
+        ];
+        assert_eq!(
+            classify(&rx(libc::SIGTERM), None, &rw, 1),
+            Stop {
+                forward: Some(libc::SIGQUIT)
+            }
+        );
         assert_eq!(classify(&rx(libc::SIGUSR1), None, &rw, 1), Drop);
         assert_eq!(classify(&rx(libc::SIGUSR2), None, &rw, 1), Forward(hup));
         let drop_term = [(libc::SIGTERM, 0)];
-        assert_eq!(classify(&rx(libc::SIGTERM), None, &drop_term, 1), Stop { forward: None });
+        assert_eq!(
+            classify(&rx(libc::SIGTERM), None, &drop_term, 1),
+            Stop { forward: None }
+        );
         // The control message needs both the queue code and the magic value.
         let mut c = rx(control_signal());
         assert_eq!(classify(&c, None, &[], 1), Forward(control_signal()));
         c.code = libc::SI_QUEUE;
         c.value = CONTROL_MAGIC;
-        assert_eq!(classify(&c, None, &[], 1), Restart { via: "ctlinit restart" });
+        assert_eq!(
+            classify(&c, None, &[], 1),
+            Restart {
+                via: "ctlinit restart"
+            }
+        );
         // Our own broken-pipe signal is not the daemon's business.
         let mut pipe = rx(libc::SIGPIPE);
         pipe.pid = 77;

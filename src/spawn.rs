@@ -36,7 +36,7 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
     }
     let tty = spec.foreground_tty;
     // SAFETY: the closure only makes async-signal-safe syscalls (setsid,
-    // setpgid, tcsetpgrp, sigaction, sigprocmask) on stack data.
+    // setpgid, tcsetpgrp, rt_sigaction, rt_sigprocmask) on stack data.
     unsafe {
         cmd.pre_exec(move || {
             if tty {
@@ -52,17 +52,30 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
                 return Err(io::Error::last_os_error());
             }
             // Default dispositions for everything (ignored signals survive
-            // exec otherwise), then the empty mask.
-            let mut dfl: libc::sigaction = std::mem::zeroed();
-            dfl.sa_sigaction = libc::SIG_DFL;
-            for sig in 1..=libc::SIGRTMAX() {
+            // exec otherwise), then the empty mask. Raw syscalls, because
+            // glibc and musl refuse to touch the signals they reserve
+            // (32-34), which a parent may still have left ignored. An
+            // all-zero kernel sigaction is SIG_DFL, no flags, empty mask.
+            let dfl = [0u64; 4];
+            for sig in 1..=64 {
                 if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                    libc::sigaction(sig, &dfl, std::ptr::null_mut());
+                    libc::syscall(
+                        libc::SYS_rt_sigaction,
+                        sig,
+                        dfl.as_ptr(),
+                        std::ptr::null_mut::<u64>(),
+                        8,
+                    );
                 }
             }
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            let empty: u64 = 0;
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                &empty as *const u64,
+                std::ptr::null_mut::<u64>(),
+                8,
+            );
             Ok(())
         });
     }
@@ -79,8 +92,13 @@ fn classify(program: &OsString, e: &io::Error) -> SpawnError {
     let (status, what) = match e.kind() {
         io::ErrorKind::NotFound => (127, "not found (check the name and PATH)"),
         io::ErrorKind::PermissionDenied => (126, "permission denied (is it executable?)"),
-        _ if e.raw_os_error() == Some(libc::ENOEXEC) => (126, "not an executable format (missing #! line?)"),
+        _ if e.raw_os_error() == Some(libc::ENOEXEC) => {
+            (126, "not an executable format (missing #! line?)")
+        }
         _ => (126, "cannot be executed"),
     };
-    SpawnError { status, message: format!("cannot execute '{name}': {what}: {e}") }
+    SpawnError {
+        status,
+        message: format!("cannot execute '{name}': {what}: {e}"),
+    }
 }

@@ -5,8 +5,8 @@
 use crate::cli::Target;
 use crate::pidfile::{self, ReadError, Record};
 use crate::{lock, paths, ports, procfs, signals};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -27,16 +27,26 @@ enum Lookup {
 
 fn lookup(target: &Target) -> Lookup {
     let p = paths::for_verbs(target.pidfile.as_deref(), target.lockfile.as_deref());
-    let (pidfile, lockfile) = (p.pidfile.unwrap_or_default(), p.lockfile.unwrap_or_default());
+    let (pidfile, lockfile) = (
+        p.pidfile.unwrap_or_default(),
+        p.lockfile.unwrap_or_default(),
+    );
     match pidfile::read(&pidfile) {
         Err(ReadError::Missing) => Lookup::NoFile(pidfile),
         Err(e) => Lookup::Bad(pidfile, e),
-        Ok((rec, value)) => Lookup::Found(Found { rec, value, holder: lock::holder(&lockfile) }),
+        Ok((rec, value)) => Lookup::Found(Found {
+            rec,
+            value,
+            holder: lock::holder(&lockfile),
+        }),
     }
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The daemon's pid as seen from here: the PID file holds it as the
@@ -47,15 +57,21 @@ fn local_daemon_pid(f: &Found) -> Option<i32> {
         Some(h) if h == f.rec.supervisor_pid => Some(pid),
         Some(h) if h > 0 => {
             // Look for the supervisor's child whose innermost pid is `pid`.
-            procfs::all().into_iter().filter(|p| p.ppid == h).map(|p| p.pid).find(|c| {
-                std::fs::read_to_string(format!("/proc/{c}/status")).ok().is_some_and(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("NSpid:"))
-                        .and_then(|l| l.split_ascii_whitespace().last())
-                        .and_then(|x| x.parse::<i32>().ok())
-                        == Some(pid)
+            procfs::all()
+                .into_iter()
+                .filter(|p| p.ppid == h)
+                .map(|p| p.pid)
+                .find(|c| {
+                    std::fs::read_to_string(format!("/proc/{c}/status"))
+                        .ok()
+                        .is_some_and(|s| {
+                            s.lines()
+                                .find(|l| l.starts_with("NSpid:"))
+                                .and_then(|l| l.split_ascii_whitespace().last())
+                                .and_then(|x| x.parse::<i32>().ok())
+                                == Some(pid)
+                        })
                 })
-            })
         }
         _ => None,
     }
@@ -65,21 +81,29 @@ pub fn status(json: bool, target: &Target) -> i32 {
     let f = match lookup(target) {
         Lookup::NoFile(path) => {
             if json {
-                println!("{}", serde_json::json!({"running": false, "uptime_ms": 0, "ports": []}));
+                println!(
+                    "{}",
+                    serde_json::json!({"running": false, "uptime_ms": 0, "ports": []})
+                );
             } else {
                 println!("not running: no PID file at {}", path.display());
             }
             return 3;
         }
         Lookup::Bad(path, e) => {
-            eprintln!("ctlinit: error: cannot read PID file {}: {e}", path.display());
+            eprintln!(
+                "ctlinit: error: cannot read PID file {}: {e}",
+                path.display()
+            );
             return 4;
         }
         Lookup::Found(f) => f,
     };
     let running = f.holder.is_some();
     let ports = if running {
-        local_daemon_pid(&f).map(|p| ports::listening_ports_of(&procfs::group_members(p))).unwrap_or_default()
+        local_daemon_pid(&f)
+            .map(|p| ports::listening_ports_of(&procfs::group_members(p)))
+            .unwrap_or_default()
     } else {
         vec![]
     };
@@ -103,16 +127,28 @@ pub fn status(json: bool, target: &Target) -> i32 {
     } else {
         let r = &f.rec;
         let pid = r.pid.map_or("none".to_string(), |p| p.to_string());
-        println!("running: supervisor pid {}, generation {}, pid {pid}, state {}", r.supervisor_pid, r.generation, r.state);
+        println!(
+            "running: supervisor pid {}, generation {}, pid {pid}, state {}",
+            r.supervisor_pid, r.generation, r.state
+        );
         println!(
             "uptime {}, exits {}, restarts {}, last exit {}",
             humantime::format_duration(Duration::from_secs(uptime_ms / 1000)),
             r.exits,
             r.restarts,
-            r.last_exit.as_ref().map_or("none".to_string(), |e| format!("status {}", e.status))
+            r.last_exit
+                .as_ref()
+                .map_or("none".to_string(), |e| format!("status {}", e.status))
         );
         let list: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
-        println!("listening ports: {}", if list.is_empty() { "none".to_string() } else { list.join(", ") });
+        println!(
+            "listening ports: {}",
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
     }
     if running {
         0
@@ -125,11 +161,18 @@ pub fn status(json: bool, target: &Target) -> i32 {
 pub fn health(target: &Target) -> i32 {
     match lookup(target) {
         Lookup::Found(f) if f.holder.is_some() && f.rec.state == "ready" => {
-            println!("healthy: generation {} (pid {}) ready", f.rec.generation, f.rec.pid.unwrap_or(0));
+            println!(
+                "healthy: generation {} (pid {}) ready",
+                f.rec.generation,
+                f.rec.pid.unwrap_or(0)
+            );
             0
         }
         Lookup::Found(f) if f.holder.is_some() => {
-            println!("unhealthy: generation {} is {}", f.rec.generation, f.rec.state);
+            println!(
+                "unhealthy: generation {} is {}",
+                f.rec.generation, f.rec.state
+            );
             1
         }
         Lookup::Found(_) => {
@@ -137,7 +180,10 @@ pub fn health(target: &Target) -> i32 {
             1
         }
         Lookup::NoFile(p) => {
-            println!("unhealthy: no supervisor running (no PID file at {})", p.display());
+            println!(
+                "unhealthy: no supervisor running (no PID file at {})",
+                p.display()
+            );
             1
         }
         Lookup::Bad(p, e) => {
@@ -151,11 +197,17 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
     let f = match lookup(target) {
         Lookup::Found(f) => f,
         Lookup::NoFile(p) => {
-            eprintln!("ctlinit: error: no supervisor running: no PID file at {}", p.display());
+            eprintln!(
+                "ctlinit: error: no supervisor running: no PID file at {}",
+                p.display()
+            );
             return 3;
         }
         Lookup::Bad(p, e) => {
-            eprintln!("ctlinit: error: no supervisor found: cannot read PID file {}: {e}", p.display());
+            eprintln!(
+                "ctlinit: error: no supervisor found: cannot read PID file {}: {e}",
+                p.display()
+            );
             return 3;
         }
     };
@@ -175,10 +227,17 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
         Some(_) => {}
     }
     let me = std::process::id() as i32;
-    let inside_target = std::env::var("CTLINIT_SUPERVISOR").ok().and_then(|v| v.parse::<i32>().ok()) == Some(sup)
-        && f.rec.pid.is_some_and(|d| d == me || procfs::is_descendant(me, d));
+    let inside_target = std::env::var("CTLINIT_SUPERVISOR")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        == Some(sup)
+        && f.rec
+            .pid
+            .is_some_and(|d| d == me || procfs::is_descendant(me, d));
     // Watch before asking, so the new generation cannot slip past unseen.
-    let pidfile = paths::for_verbs(target.pidfile.as_deref(), target.lockfile.as_deref()).pidfile.unwrap_or_default();
+    let pidfile = paths::for_verbs(target.pidfile.as_deref(), target.lockfile.as_deref())
+        .pidfile
+        .unwrap_or_default();
     let watch = watch_dir(&pidfile);
     if let Err(e) = signals::queue(sup, signals::control_signal(), signals::CONTROL_MAGIC) {
         eprintln!("ctlinit: error: cannot signal supervisor pid {sup}: {e}");
@@ -195,11 +254,19 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
         if let Ok((r, _)) = pidfile::read(&pidfile) {
             if r.generation > old_gen && r.state == "ready" {
                 let show = |p: Option<i32>| p.map_or("-".to_string(), |p| p.to_string());
-                println!("restarted: generation {old_gen} -> {} (pid {} -> {})", r.generation, show(old_pid), show(r.pid));
+                println!(
+                    "restarted: generation {old_gen} -> {} (pid {} -> {})",
+                    r.generation,
+                    show(old_pid),
+                    show(r.pid)
+                );
                 return 0;
             }
         } else if !pidfile.exists() {
-            eprintln!("ctlinit: error: the supervisor exited before generation {} was ready", old_gen + 1);
+            eprintln!(
+                "ctlinit: error: the supervisor exited before generation {} was ready",
+                old_gen + 1
+            );
             return 1;
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -216,9 +283,16 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
 }
 
 fn watch_dir(pidfile: &Path) -> Option<Inotify> {
-    let dir = pidfile.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = pidfile
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
-    ino.add_watch(dir, AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_DELETE).ok()?;
+    ino.add_watch(
+        dir,
+        AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_DELETE,
+    )
+    .ok()?;
     Some(ino)
 }
 
@@ -229,7 +303,8 @@ fn wait_change(watch: Option<&Inotify>, left: Duration) {
         Some(ino) => {
             let ms = left.as_millis().min(60_000) as u16;
             let mut fds = [PollFd::new(ino.as_fd(), PollFlags::POLLIN)];
-            let t = PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::from(ms));
+            let t = PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
+                .unwrap_or(PollTimeout::from(ms));
             let _ = nix::poll::poll(&mut fds, t);
             let _ = ino.read_events();
         }

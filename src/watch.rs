@@ -40,12 +40,23 @@ impl Watcher {
             .map(|p| {
                 let digest = digest(p);
                 if digest.is_none() {
-                    warn!("--watch {}: file does not exist (yet); a restart follows when it appears", p.display());
+                    warn!(
+                        "--watch {}: file does not exist (yet); a restart follows when it appears",
+                        p.display()
+                    );
                 }
-                Watched { path: p.clone(), digest }
+                Watched {
+                    path: p.clone(),
+                    digest,
+                }
             })
             .collect();
-        let mut w = Watcher { inotify, files, dirs: vec![], due: None };
+        let mut w = Watcher {
+            inotify,
+            files,
+            dirs: vec![],
+            due: None,
+        };
         w.rewatch();
         Ok(w)
     }
@@ -109,7 +120,10 @@ impl Watcher {
         let mut changed = false;
         for f in &mut self.files {
             match (f.digest, digest(&f.path)) {
-                (_, None) => warn!("--watch {}: file is gone; waiting for it to come back", f.path.display()),
+                (_, None) => warn!(
+                    "--watch {}: file is gone; waiting for it to come back",
+                    f.path.display()
+                ),
                 (old, Some(new)) if old != Some(new) => {
                     log::info!("--watch {}: content changed", f.path.display());
                     f.digest = Some(new);
@@ -154,7 +168,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 

@@ -19,7 +19,13 @@ fn ms(n: u64) -> Duration {
 }
 
 fn policy(mode: RestartMode, max_restarts: u32) -> Policy {
-    Policy { mode, max_restarts, backoff_min: ms(100), backoff_max: ms(1000), reset_after: ms(30_000) }
+    Policy {
+        mode,
+        max_restarts,
+        backoff_min: ms(100),
+        backoff_max: ms(1000),
+        reset_after: ms(30_000),
+    }
 }
 
 fn settings(mode: RestartMode) -> Settings {
@@ -121,12 +127,24 @@ impl Driver {
         let s = &self.sup;
         assert!(s.generation >= self.max_generation, "generation went back");
         self.max_generation = s.generation;
-        assert_eq!(s.generation, self.spawned.len() as u64, "one generation per spawn");
-        assert_eq!(s.restarts, s.generation.saturating_sub(1), "restarts == generation - 1");
+        assert_eq!(
+            s.generation,
+            self.spawned.len() as u64,
+            "one generation per spawn"
+        );
+        assert_eq!(
+            s.restarts,
+            s.generation.saturating_sub(1),
+            "restarts == generation - 1"
+        );
         let snap = s.snapshot();
         match snap.state {
             "starting" | "ready" => {
-                assert_eq!(s.exits, s.restarts, "exits == restarts while {}", snap.state);
+                assert_eq!(
+                    s.exits, s.restarts,
+                    "exits == restarts while {}",
+                    snap.state
+                );
                 assert_eq!(snap.pid, self.spawned.last().copied());
             }
             "backoff" if s.generation > 0 => {
@@ -211,9 +229,17 @@ fn running(s: Settings) -> Driver {
 fn policy_no_exits_with_the_daemons_status_once_the_tree_is_empty() {
     for (ended, status) in [(Code(0), 0), (Code(3), 3), (Sig(9), 137), (Sig(15), 143)] {
         let mut d = running(settings(No));
-        assert_eq!(d.exit(ended, 1000), vec![Action::WritePidfile, tree(SIGTERM)], "{ended:?}");
+        assert_eq!(
+            d.exit(ended, 1000),
+            vec![Action::WritePidfile, tree(SIGTERM)],
+            "{ended:?}"
+        );
         assert!(d.sup.ending());
-        assert_eq!(d.tick(1000, true), vec![exit(status, Reason::DaemonExited)], "{ended:?}");
+        assert_eq!(
+            d.tick(1000, true),
+            vec![exit(status, Reason::DaemonExited)],
+            "{ended:?}"
+        );
         assert_eq!((d.sup.generation, d.sup.exits, d.sup.restarts), (1, 1, 0));
     }
 }
@@ -223,12 +249,23 @@ fn policy_no_stragglers_get_the_stop_signal_then_sigkill_at_the_deadline() {
     let mut s = settings(No);
     s.stop_signal = SIGQUIT;
     let mut d = running(s);
-    assert_eq!(d.exit(Code(3), 1000), vec![Action::WritePidfile, tree(SIGQUIT)]);
-    assert_eq!(d.sup.deadline(false), Some(d.t(9000)), "stop deadline counted from the exit");
+    assert_eq!(
+        d.exit(Code(3), 1000),
+        vec![Action::WritePidfile, tree(SIGQUIT)]
+    );
+    assert_eq!(
+        d.sup.deadline(false),
+        Some(d.t(9000)),
+        "stop deadline counted from the exit"
+    );
     assert_eq!(d.tick(1000, false), vec![]);
     assert_eq!(d.tick(8999, false), vec![]);
     assert_eq!(d.tick(9000, false), vec![tree(SIGKILL)]);
-    assert_eq!(d.sup.deadline(false), None, "nothing left to time out: idle until reaped");
+    assert_eq!(
+        d.sup.deadline(false),
+        None,
+        "nothing left to time out: idle until reaped"
+    );
     assert_eq!(d.tick(9500, false), vec![], "SIGKILL is sent once");
     assert_eq!(d.tick(9600, true), vec![exit(3, Reason::DaemonExited)]);
 }
@@ -238,7 +275,11 @@ fn policy_no_exits_as_soon_as_the_stragglers_are_gone() {
     let mut d = running(settings(No));
     d.exit(Code(7), 1000);
     assert_eq!(d.tick(1000, false), vec![]);
-    assert_eq!(d.tick(1020, true), vec![exit(7, Reason::DaemonExited)], "no fixed sleep");
+    assert_eq!(
+        d.tick(1020, true),
+        vec![exit(7, Reason::DaemonExited)],
+        "no fixed sleep"
+    );
 }
 
 #[test]
@@ -248,7 +289,14 @@ fn policy_no_readiness_timeout_exits_with_what_the_daemon_died_of() {
     let mut d = Driver::new(s);
     d.start(0);
     d.tick(30_000, false);
-    assert_eq!(d.reap(Sig(15), 30_100), vec![Action::WritePidfile, tree(SIGTERM), exit(143, Reason::DaemonExited)]);
+    assert_eq!(
+        d.reap(Sig(15), 30_100),
+        vec![
+            Action::WritePidfile,
+            tree(SIGTERM),
+            exit(143, Reason::DaemonExited)
+        ]
+    );
 }
 
 // ------------------------------------------------------------- success-exit
@@ -269,8 +317,16 @@ fn success_exit_codes_map_to_status_zero() {
         s.success_exit = set.clone();
         let mut d = running(s);
         let a = d.reap(ended, 1000);
-        assert_eq!(a.last(), Some(&exit(status, Reason::DaemonExited)), "{mode:?} {set:?} {ended:?}");
-        assert_eq!(d.spawns(), 1, "a clean exit under {mode:?} is not restarted");
+        assert_eq!(
+            a.last(),
+            Some(&exit(status, Reason::DaemonExited)),
+            "{mode:?} {set:?} {ended:?}"
+        );
+        assert_eq!(
+            d.spawns(),
+            1,
+            "a clean exit under {mode:?} is not restarted"
+        );
     }
 }
 
@@ -280,7 +336,10 @@ fn success_exit_maps_the_status_of_a_stopped_daemon_too() {
     s.success_exit = vec![0, 143];
     let mut d = running(s);
     d.stop(SIGTERM, 1000);
-    assert_eq!(d.reap(Sig(15), 1100).last(), Some(&exit(0, Reason::Stopped)));
+    assert_eq!(
+        d.reap(Sig(15), 1100).last(),
+        Some(&exit(0, Reason::Stopped))
+    );
 }
 
 // ------------------------------------------------ on-failure, max-restarts
@@ -309,7 +368,10 @@ fn on_failure_max_restarts_n_spawns_n_plus_one_times_then_gives_up() {
         }
         assert_eq!(d.spawns() as u32, n + 1);
         let sup = &d.sup;
-        assert_eq!((sup.generation, sup.restarts, sup.exits), (n as u64 + 1, n as u64, n as u64 + 1));
+        assert_eq!(
+            (sup.generation, sup.restarts, sup.exits),
+            (n as u64 + 1, n as u64, n as u64 + 1)
+        );
     }
 }
 
@@ -324,7 +386,10 @@ fn max_restarts_zero_never_gives_up() {
         at = d.wait_deadline().0;
     }
     assert!(d.exited.is_none());
-    assert_eq!((d.sup.generation, d.sup.restarts, d.sup.exits), (51, 50, 50));
+    assert_eq!(
+        (d.sup.generation, d.sup.restarts, d.sup.exits),
+        (51, 50, 50)
+    );
 }
 
 #[test]
@@ -334,7 +399,10 @@ fn give_up_waits_for_stragglers_then_exits_with_the_last_status() {
     let mut d = running(s);
     d.reap(Code(2), 10);
     let (at, _) = d.wait_deadline();
-    assert_eq!(d.exit(Sig(9), at + 10), vec![Action::WritePidfile, tree(SIGTERM)]);
+    assert_eq!(
+        d.exit(Sig(9), at + 10),
+        vec![Action::WritePidfile, tree(SIGTERM)]
+    );
     assert_eq!(d.tick(at + 10, false), vec![]);
     assert_eq!(d.tick(at + 50, true), vec![exit(137, Reason::GaveUp)]);
 }
@@ -348,9 +416,16 @@ fn a_run_longer_than_reset_after_resets_the_failure_count() {
     let (at, _) = d.wait_deadline();
     let a = d.reap(Code(1), at + 30_000); // long run: the count restarts at 1
     assert!(d.exited.is_none(), "{a:?}");
-    assert_eq!(d.sup.deadline(true), Some(d.t(at + 30_000 + 100)), "backoff back to MIN");
+    assert_eq!(
+        d.sup.deadline(true),
+        Some(d.t(at + 30_000 + 100)),
+        "backoff back to MIN"
+    );
     let (at, _) = d.wait_deadline();
-    assert_eq!(d.reap(Code(1), at + 10).last(), Some(&exit(1, Reason::GaveUp)));
+    assert_eq!(
+        d.reap(Code(1), at + 10).last(),
+        Some(&exit(1, Reason::GaveUp))
+    );
 }
 
 #[test]
@@ -410,10 +485,21 @@ fn backoff_restarts_at_exit_time_plus_min_doubling_up_to_max() {
     for want in [100, 200, 400, 800, 1000, 1000] {
         let exit_at = spawned_at + 10;
         d.reap(Code(1), exit_at);
-        assert_eq!(d.sup.deadline(true), Some(d.t(exit_at + want)), "delay {want}");
-        assert_eq!(d.tick(exit_at + want - 1, true), vec![], "too early for delay {want}");
+        assert_eq!(
+            d.sup.deadline(true),
+            Some(d.t(exit_at + want)),
+            "delay {want}"
+        );
+        assert_eq!(
+            d.tick(exit_at + want - 1, true),
+            vec![],
+            "too early for delay {want}"
+        );
         let a = d.tick(exit_at + want, true);
-        assert_eq!(a, vec![Action::WritePidfile, Action::Spawn, Action::WritePidfile]);
+        assert_eq!(
+            a,
+            vec![Action::WritePidfile, Action::Spawn, Action::WritePidfile]
+        );
         spawned_at = exit_at + want;
     }
 }
@@ -434,7 +520,11 @@ fn backoff_waits_for_the_previous_tree_to_drain() {
     d.exit(Code(1), 1000);
     // With stragglers the only deadline is the drain's; the backoff is not reported.
     assert_eq!(d.sup.deadline(false), Some(d.t(9000)));
-    assert_eq!(d.tick(1100, false), vec![], "no restart while the old tree lives");
+    assert_eq!(
+        d.tick(1100, false),
+        vec![],
+        "no restart while the old tree lives"
+    );
     assert_eq!(d.tick(9000, false), vec![tree(SIGKILL)]);
     assert_eq!(d.sup.deadline(false), None);
     assert!(d.tick(9100, true).contains(&Action::Spawn));
@@ -475,13 +565,19 @@ fn term_while_running_forwards_then_kills_the_group_at_the_deadline() {
         let mut d = Driver::new(s);
         d.start(0);
         let pid = d.pid();
-        assert_eq!(d.stop(SIGTERM, 1000), vec![sig(pid, SIGTERM), Action::WritePidfile]);
+        assert_eq!(
+            d.stop(SIGTERM, 1000),
+            vec![sig(pid, SIGTERM), Action::WritePidfile]
+        );
         assert_eq!(d.state(), "stopping");
         assert_eq!(d.sup.deadline(false), Some(d.t(9000)));
         assert_eq!(d.tick(8999, false), vec![]);
         assert_eq!(d.tick(9000, false), vec![sig(-pid, SIGKILL), tree(SIGKILL)]);
         assert_eq!(d.sup.deadline(false), None);
-        assert_eq!(d.exit(Sig(9), 9010), vec![Action::WritePidfile, tree(SIGKILL)]);
+        assert_eq!(
+            d.exit(Sig(9), 9010),
+            vec![Action::WritePidfile, tree(SIGKILL)]
+        );
         assert_eq!(d.tick(9010, true), vec![exit(137, Reason::Stopped)]);
         assert_eq!(d.spawns(), 1);
     }
@@ -492,7 +588,11 @@ fn term_while_running_exits_with_the_daemons_status_whatever_the_policy() {
     for mode in [No, OnFailure, Always] {
         let mut d = running(settings(mode));
         d.stop(SIGTERM, 1000);
-        assert_eq!(d.reap(Sig(15), 1200).last(), Some(&exit(143, Reason::Stopped)), "{mode:?}");
+        assert_eq!(
+            d.reap(Sig(15), 1200).last(),
+            Some(&exit(143, Reason::Stopped)),
+            "{mode:?}"
+        );
         assert_eq!(d.spawns(), 1);
     }
 }
@@ -502,7 +602,11 @@ fn stragglers_share_the_one_stop_deadline() {
     let mut d = running(settings(Always));
     d.stop(SIGTERM, 1000);
     d.exit(Sig(15), 6000);
-    assert_eq!(d.sup.deadline(false), Some(d.t(9000)), "not reset by the daemon's exit");
+    assert_eq!(
+        d.sup.deadline(false),
+        Some(d.t(9000)),
+        "not reset by the daemon's exit"
+    );
     assert_eq!(d.tick(9000, false), vec![tree(SIGKILL)]);
     assert_eq!(d.tick(9050, true), vec![exit(143, Reason::Stopped)]);
 }
@@ -514,21 +618,32 @@ fn term_while_stopping_for_a_restart_means_no_restart_follows() {
     d.restart(1000);
     assert_eq!(d.state(), "stopping");
     assert_eq!(d.stop(SIGTERM, 1500), vec![sig(pid, SIGTERM)]);
-    assert_eq!(d.reap(Sig(15), 1600).last(), Some(&exit(143, Reason::Stopped)));
+    assert_eq!(
+        d.reap(Sig(15), 1600).last(),
+        Some(&exit(143, Reason::Stopped))
+    );
     assert_eq!(d.spawns(), 1);
 }
 
 #[test]
 fn term_during_backoff_exits_at_once_with_the_last_status() {
     // SPEC §4 / §14.3, with and without success-exit mapping.
-    for (ended, set, status) in [(Code(3), vec![0], 3), (Sig(9), vec![0], 137), (Code(3), vec![0, 3], 0)] {
+    for (ended, set, status) in [
+        (Code(3), vec![0], 3),
+        (Sig(9), vec![0], 137),
+        (Code(3), vec![0, 3], 0),
+    ] {
         let mut s = settings(Always);
         s.success_exit = set;
         let mut d = running(s);
         d.reap(ended, 1000);
         assert_eq!(d.state(), "backoff");
         assert_eq!(d.stop(SIGTERM, 1050), vec![Action::WritePidfile]);
-        assert_eq!(d.tick(1050, true), vec![exit(status, Reason::Stopped)], "{ended:?}");
+        assert_eq!(
+            d.tick(1050, true),
+            vec![exit(status, Reason::Stopped)],
+            "{ended:?}"
+        );
     }
 }
 
@@ -537,7 +652,10 @@ fn term_during_backoff_with_stragglers_exits_once_they_are_gone() {
     let mut d = running(settings(OnFailure));
     d.exit(Code(3), 1000);
     d.stop(SIGTERM, 2000);
-    assert!(d.sup.deadline(false).unwrap() <= d.t(10_000), "within the stop timeout");
+    assert!(
+        d.sup.deadline(false).unwrap() <= d.t(10_000),
+        "within the stop timeout"
+    );
     assert_eq!(d.tick(2000, false), vec![]);
     assert_eq!(d.tick(2100, true), vec![exit(3, Reason::Stopped)]);
 }
@@ -574,10 +692,20 @@ fn a_second_stop_request_kills_the_group_at_once() {
         let mut d = running(settings(Always));
         let pid = d.pid();
         d.stop(SIGTERM, 1000);
-        assert_eq!(d.stop(second, 1100), vec![sig(-pid, SIGKILL), tree(SIGKILL)]);
+        assert_eq!(
+            d.stop(second, 1100),
+            vec![sig(-pid, SIGKILL), tree(SIGKILL)]
+        );
         assert_eq!(d.sup.deadline(false), None, "nothing left to time out");
-        assert_eq!(d.tick(9000, false), vec![], "no second SIGKILL at the deadline");
-        assert_eq!(d.reap(Sig(9), 1110).last(), Some(&exit(137, Reason::Stopped)));
+        assert_eq!(
+            d.tick(9000, false),
+            vec![],
+            "no second SIGKILL at the deadline"
+        );
+        assert_eq!(
+            d.reap(Sig(9), 1110).last(),
+            Some(&exit(137, Reason::Stopped))
+        );
     }
 }
 
@@ -598,7 +726,11 @@ fn rewritten_stop_signal_is_forwarded_but_still_stops() {
         let mut d = running(settings(Always));
         let pid = d.pid();
         let a = d.stop_fwd(SIGTERM, forward, 1000);
-        let want: Vec<Action> = sent.map(|s| sig(pid, s)).into_iter().chain([Action::WritePidfile]).collect();
+        let want: Vec<Action> = sent
+            .map(|s| sig(pid, s))
+            .into_iter()
+            .chain([Action::WritePidfile])
+            .collect();
         assert_eq!(a, want);
         assert_eq!(d.state(), "stopping");
         assert_eq!(d.tick(9000, false), vec![sig(-pid, SIGKILL), tree(SIGKILL)]);
@@ -679,7 +811,11 @@ fn no_spawn_ever_follows_a_stop_request() {
         d.probe(&[], vec![], 100_000);
         d.tick(100_000, true);
         assert_eq!(d.spawns(), before, "{name}");
-        assert!(matches!(d.exited, Some((_, Reason::Stopped))), "{name}: {:?}", d.exited);
+        assert!(
+            matches!(d.exited, Some((_, Reason::Stopped))),
+            "{name}: {:?}",
+            d.exited
+        );
     }
 }
 
@@ -691,11 +827,21 @@ fn restart_request_when_ready_stops_with_the_stop_signal_and_learns_ports() {
     s.stop_signal = SIGQUIT;
     let mut d = running(s);
     let pid = d.pid();
-    assert_eq!(d.restart(1000), vec![Action::LearnPorts { pgid: pid }, sig(pid, SIGQUIT), Action::WritePidfile]);
+    assert_eq!(
+        d.restart(1000),
+        vec![
+            Action::LearnPorts { pgid: pid },
+            sig(pid, SIGQUIT),
+            Action::WritePidfile
+        ]
+    );
     assert_eq!(d.state(), "stopping");
     assert_eq!(d.sup.deadline(false), Some(d.t(9000)));
     let a = d.reap(Sig(3), 1100);
-    assert!(a.contains(&Action::Spawn), "requested restarts skip the backoff: {a:?}");
+    assert!(
+        a.contains(&Action::Spawn),
+        "requested restarts skip the backoff: {a:?}"
+    );
     assert_eq!(d.state(), "ready");
     assert_eq!((d.sup.generation, d.sup.restarts, d.sup.exits), (2, 1, 1));
 }
@@ -706,7 +852,10 @@ fn restart_stop_kills_the_group_when_the_grace_runs_out() {
     let pid = d.pid();
     d.restart(1000);
     assert_eq!(d.tick(9000, false), vec![sig(-pid, SIGKILL), tree(SIGKILL)]);
-    assert_eq!(d.exit(Sig(9), 9010), vec![Action::WritePidfile, tree(SIGKILL)]);
+    assert_eq!(
+        d.exit(Sig(9), 9010),
+        vec![Action::WritePidfile, tree(SIGKILL)]
+    );
     assert!(d.tick(9010, true).contains(&Action::Spawn));
 }
 
@@ -739,7 +888,10 @@ fn restart_request_while_starting_is_deferred_to_readiness_and_served_once() {
     d.reap(Sig(15), 200);
     assert_eq!(d.state(), "starting");
     let a = d.ready(300);
-    assert!(!a.iter().any(|x| matches!(x, Action::Signal { .. })), "served once: {a:?}");
+    assert!(
+        !a.iter().any(|x| matches!(x, Action::Signal { .. })),
+        "served once: {a:?}"
+    );
     assert_eq!(d.state(), "ready");
     assert_eq!(d.sup.restarts, 1);
 }
@@ -846,15 +998,29 @@ fn readiness_timeout_stops_the_daemon_and_counts_as_a_failure() {
     assert_eq!(d.sup.ready_probe(), Some((ReadyMode::Listen, pid)));
     assert_eq!(d.sup.deadline(false), Some(d.t(30_000)));
     assert_eq!(d.tick(29_999, false), vec![]);
-    assert_eq!(d.tick(30_000, false), vec![Action::LearnPorts { pgid: pid }, sig(pid, SIGTERM), Action::WritePidfile]);
+    assert_eq!(
+        d.tick(30_000, false),
+        vec![
+            Action::LearnPorts { pgid: pid },
+            sig(pid, SIGTERM),
+            Action::WritePidfile
+        ]
+    );
     assert_eq!(d.state(), "stopping");
     assert_eq!(d.sup.ready_probe(), None);
     d.reap(Sig(15), 30_100);
     assert_eq!(d.state(), "backoff", "failure 1 of 1 is restarted");
-    assert_eq!(d.sup.deadline(true), Some(d.t(30_200)), "a failure backs off");
+    assert_eq!(
+        d.sup.deadline(true),
+        Some(d.t(30_200)),
+        "a failure backs off"
+    );
     let (at, _) = d.wait_deadline();
     d.tick(at + 30_000, false);
-    assert_eq!(d.reap(Sig(15), at + 30_050).last(), Some(&exit(143, Reason::GaveUp)));
+    assert_eq!(
+        d.reap(Sig(15), at + 30_050).last(),
+        Some(&exit(143, Reason::GaveUp))
+    );
 }
 
 #[test]
@@ -882,7 +1048,10 @@ fn readiness_timeout_status_is_what_the_daemon_died_of() {
         d.reap(ended, 5010);
         let (at, _) = d.wait_deadline();
         d.tick(at + 5000, false);
-        assert_eq!(d.reap(ended, at + 5010).last(), Some(&exit(status, Reason::GaveUp)));
+        assert_eq!(
+            d.reap(ended, at + 5010).last(),
+            Some(&exit(status, Reason::GaveUp))
+        );
     }
 }
 
@@ -893,7 +1062,14 @@ fn readiness_before_the_timeout_cancels_it() {
     let mut d = Driver::new(s);
     d.start(0);
     let pid = d.pid();
-    assert_eq!(d.ready(500), vec![Action::WritePidfile, Action::LearnPorts { pgid: pid }, Action::NotifyParentReady]);
+    assert_eq!(
+        d.ready(500),
+        vec![
+            Action::WritePidfile,
+            Action::LearnPorts { pgid: pid },
+            Action::NotifyParentReady
+        ]
+    );
     assert_eq!(d.sup.deadline(false), None);
     assert_eq!(d.tick(60_000, false), vec![]);
     assert_eq!(d.state(), "ready");
@@ -918,7 +1094,12 @@ fn a_daemon_that_never_becomes_ready_gives_up_with_default_timeouts() {
         }
         at = d.wait_deadline().0;
     }
-    assert_eq!(d.exited, Some((143, Reason::GaveUp)), "generation {}", d.sup.generation);
+    assert_eq!(
+        d.exited,
+        Some((143, Reason::GaveUp)),
+        "generation {}",
+        d.sup.generation
+    );
     assert_eq!(d.sup.generation, 3);
 }
 
@@ -933,7 +1114,11 @@ fn with_ports(mode: RestartMode, ports: &[u16]) -> Driver {
 #[test]
 fn spawn_waits_until_the_ports_are_free() {
     let mut d = with_ports(No, &[8080]);
-    assert_eq!(d.start(0), vec![], "no Spawn while ports_to_free is non-empty");
+    assert_eq!(
+        d.start(0),
+        vec![],
+        "no Spawn while ports_to_free is non-empty"
+    );
     assert!(d.sup.waiting_for_ports());
     assert_eq!(d.sup.ports_to_free(), vec![8080]);
     assert_eq!(d.sup.deadline(false), Some(d.t(5000)));
@@ -946,7 +1131,11 @@ fn spawn_waits_until_the_ports_are_free() {
 fn busy_ports_before_the_deadline_do_nothing_and_look_for_no_holders() {
     let mut d = with_ports(No, &[8080]);
     d.start(0);
-    let a = d.sup.on_port_probe(&[8080], || panic!("holders asked before the timeout"), d.t(4999));
+    let a = d.sup.on_port_probe(
+        &[8080],
+        || panic!("holders asked before the timeout"),
+        d.t(4999),
+    );
     assert_eq!(a, vec![]);
     assert!(d.sup.waiting_for_ports());
 }
@@ -958,14 +1147,25 @@ fn an_in_tree_holder_is_killed_once_and_gets_two_more_seconds() {
         let mut d = with_ports(No, &[8080, 8081]);
         d.start(0);
         let hs = vec![holder(8080, Some(42), true), holder(8081, Some(43), true)];
-        assert_eq!(d.probe(&[8080, 8081], hs.clone(), 5000), vec![sig(42, SIGKILL), sig(43, SIGKILL)]);
+        assert_eq!(
+            d.probe(&[8080, 8081], hs.clone(), 5000),
+            vec![sig(42, SIGKILL), sig(43, SIGKILL)]
+        );
         assert_eq!(d.sup.deadline(false), Some(d.t(7000)));
         assert_eq!(d.probe(&[8080], hs.clone(), 6999), vec![]);
-        let a = if freed { d.probe(&[], vec![], 7000) } else { d.probe(&[8080], hs, 7000) };
+        let a = if freed {
+            d.probe(&[], vec![], 7000)
+        } else {
+            d.probe(&[8080], hs, 7000)
+        };
         if freed {
             assert!(a.contains(&Action::Spawn), "{a:?}");
         } else {
-            assert_eq!(a, vec![exit(69, Reason::PortBusy)], "killed only once, then abort");
+            assert_eq!(
+                a,
+                vec![exit(69, Reason::PortBusy)],
+                "killed only once, then abort"
+            );
             assert_eq!((d.sup.generation, d.sup.exits, d.sup.restarts), (0, 0, 0));
         }
     }
@@ -981,8 +1181,16 @@ fn a_holder_outside_the_tree_aborts_with_69_at_once() {
     for hs in rows {
         let mut d = with_ports(Always, &[8080]);
         d.start(0);
-        assert_eq!(d.probe(&[8080], hs.clone(), 5000), vec![exit(69, Reason::PortBusy)], "{hs:?}");
-        assert_eq!((d.sup.generation, d.sup.exits, d.sup.restarts), (0, 0, 0), "port-busy before any spawn");
+        assert_eq!(
+            d.probe(&[8080], hs.clone(), 5000),
+            vec![exit(69, Reason::PortBusy)],
+            "{hs:?}"
+        );
+        assert_eq!(
+            (d.sup.generation, d.sup.exits, d.sup.restarts),
+            (0, 0, 0),
+            "port-busy before any spawn"
+        );
     }
 }
 
@@ -990,8 +1198,14 @@ fn a_holder_outside_the_tree_aborts_with_69_at_once() {
 fn mixed_holders_kill_the_in_tree_one_then_abort() {
     let mut d = with_ports(No, &[8080, 8081]);
     d.start(0);
-    let hs = vec![holder(8080, Some(42), true), holder(8081, Some(4242), false)];
-    assert_eq!(d.probe(&[8080, 8081], hs.clone(), 5000), vec![sig(42, SIGKILL)]);
+    let hs = vec![
+        holder(8080, Some(42), true),
+        holder(8081, Some(4242), false),
+    ];
+    assert_eq!(
+        d.probe(&[8080, 8081], hs.clone(), 5000),
+        vec![sig(42, SIGKILL)]
+    );
     assert_eq!(d.probe(&[8081], hs, 7000), vec![exit(69, Reason::PortBusy)]);
 }
 
@@ -1004,7 +1218,10 @@ fn port_busy_on_a_restart_keeps_the_counters_of_the_last_generation() {
     d.wait_deadline();
     assert_eq!(d.state(), "backoff");
     let at = d.offset(d.sup.deadline(false).unwrap());
-    assert_eq!(d.probe(&[8080], vec![holder(8080, Some(9), false)], at), vec![exit(69, Reason::PortBusy)]);
+    assert_eq!(
+        d.probe(&[8080], vec![holder(8080, Some(9), false)], at),
+        vec![exit(69, Reason::PortBusy)]
+    );
     assert_eq!((d.sup.generation, d.sup.exits, d.sup.restarts), (1, 1, 0));
 }
 
@@ -1019,7 +1236,11 @@ fn the_previous_generations_ports_must_be_free_before_a_restart() {
     assert_eq!(d.sup.ports_to_free(), vec![9000]);
     assert_eq!(d.probe(&[9000], vec![], 1200), vec![]);
     assert!(d.probe(&[], vec![], 1300).contains(&Action::Spawn));
-    assert_eq!(d.sup.ports_to_free(), Vec::<u16>::new(), "handoff ports forgotten after the spawn");
+    assert_eq!(
+        d.sup.ports_to_free(),
+        Vec::<u16>::new(),
+        "handoff ports forgotten after the spawn"
+    );
 }
 
 // ------------------------------------------------------ signal targets, misc
@@ -1039,7 +1260,11 @@ fn forwarded_signals_go_to_the_group_with_pgroup() {
         let pid = d.pid();
         let target = if pgroup { -pid } else { pid };
         assert_eq!(d.stop(SIGINT, 300)[0], sig(target, SIGINT));
-        assert_eq!(d.tick(8300, false)[0], sig(-pid, SIGKILL), "SIGKILL always hits the group");
+        assert_eq!(
+            d.tick(8300, false)[0],
+            sig(-pid, SIGKILL),
+            "SIGKILL always hits the group"
+        );
     }
 }
 
@@ -1079,12 +1304,33 @@ fn the_snapshot_describes_the_current_generation() {
     s.ready = ReadyMode::Notify;
     let mut d = Driver::new(s);
     d.start(0);
-    assert_eq!(d.sup.snapshot(), Snapshot { pid: Some(FIRST_PID), state: "starting", started_at_ms: WALL0 });
+    assert_eq!(
+        d.sup.snapshot(),
+        Snapshot {
+            pid: Some(FIRST_PID),
+            state: "starting",
+            started_at_ms: WALL0
+        }
+    );
     d.ready(40);
     assert_eq!(d.sup.snapshot().state, "ready");
     d.reap(Code(1), 1000);
-    assert_eq!(d.sup.snapshot(), Snapshot { pid: None, state: "backoff", started_at_ms: WALL0 });
+    assert_eq!(
+        d.sup.snapshot(),
+        Snapshot {
+            pid: None,
+            state: "backoff",
+            started_at_ms: WALL0
+        }
+    );
     d.wait_deadline();
-    assert_eq!(d.sup.snapshot(), Snapshot { pid: Some(FIRST_PID + 1), state: "starting", started_at_ms: WALL0 + 1100 });
+    assert_eq!(
+        d.sup.snapshot(),
+        Snapshot {
+            pid: Some(FIRST_PID + 1),
+            state: "starting",
+            started_at_ms: WALL0 + 1100
+        }
+    );
     assert_eq!(d.sup.last_exit, Some(Code(1)));
 }

@@ -49,7 +49,11 @@ pub fn ctlinit_bin() -> PathBuf {
 /// source is refused too: a stale fixture makes tests lie.
 pub fn fixture_bin() -> PathBuf {
     let bin = ctlinit_bin();
-    let p = bin.parent().expect("CARGO_BIN_EXE_ctlinit has a directory").join("examples").join("fixture");
+    let p = bin
+        .parent()
+        .expect("CARGO_BIN_EXE_ctlinit has a directory")
+        .join("examples")
+        .join("fixture");
     let meta = fs::metadata(&p).unwrap_or_else(|e| {
         panic!(
             "test fixture not found at {} ({e}); build it with `cargo build --examples` \
@@ -58,9 +62,16 @@ pub fn fixture_bin() -> PathBuf {
         )
     });
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fixture.rs");
-    if let (Ok(bin_t), Ok(src_t)) = (meta.modified(), fs::metadata(&src).and_then(|m| m.modified())) {
+    if let (Ok(bin_t), Ok(src_t)) = (
+        meta.modified(),
+        fs::metadata(&src).and_then(|m| m.modified()),
+    ) {
         if src_t > bin_t {
-            panic!("test fixture {} is older than {}; rebuild it with `cargo build --examples`", p.display(), src.display());
+            panic!(
+                "test fixture {} is older than {}; rebuild it with `cargo build --examples`",
+                p.display(),
+                src.display()
+            );
         }
     }
     p
@@ -82,9 +93,11 @@ impl TestDir {
     pub fn new(name: &str) -> TestDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("ctlinit-test-{}-{n}-{name}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("ctlinit-test-{}-{n}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create test dir {}: {e}", path.display()));
+        fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create test dir {}: {e}", path.display()));
         TestDir { path }
     }
     pub fn path(&self) -> &Path {
@@ -133,7 +146,10 @@ pub fn wait_until<T>(
             return Ok(v);
         }
         if start.elapsed() >= timeout {
-            return Err(format!("timed out after {timeout:?} waiting for {what}{}", context()));
+            return Err(format!(
+                "timed out after {timeout:?} waiting for {what}{}",
+                context()
+            ));
         }
         sleep(POLL);
     }
@@ -141,18 +157,30 @@ pub fn wait_until<T>(
 
 /// Reads a file as lines; a missing file has none.
 pub fn read_lines(path: &Path) -> Vec<String> {
-    fs::read_to_string(path).map(|s| s.lines().map(str::to_owned).collect()).unwrap_or_default()
+    fs::read_to_string(path)
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// The last `n` lines of a file, for error messages.
 pub fn tail(path: &Path, n: usize) -> String {
     let lines = read_lines(path);
     let from = lines.len().saturating_sub(n);
-    format!("\n--- {} (last {} of {} lines) ---\n{}", path.display(), lines.len() - from, lines.len(), lines[from..].join("\n"))
+    format!(
+        "\n--- {} (last {} of {} lines) ---\n{}",
+        path.display(),
+        lines.len() - from,
+        lines.len(),
+        lines[from..].join("\n")
+    )
 }
 
 /// Waits until a line of `path` satisfies `pred` and returns it.
-pub fn wait_for_line(path: &Path, pred: impl Fn(&str) -> bool, timeout: Duration) -> Result<String, String> {
+pub fn wait_for_line(
+    path: &Path,
+    pred: impl Fn(&str) -> bool,
+    timeout: Duration,
+) -> Result<String, String> {
     wait_until(
         &format!("a matching line in {}", path.display()),
         timeout,
@@ -204,8 +232,12 @@ pub fn alive(pid: i32) -> bool {
 
 /// Every process on the host, as seen through /proc.
 pub fn all_procs() -> Vec<Stat> {
-    let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).filter_map(proc_stat).collect()
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(proc_stat)
+        .collect()
 }
 
 /// Every descendant of `pid` (children, their children, ...), by ppid walk.
@@ -227,7 +259,11 @@ pub fn descendants(pid: i32) -> Vec<i32> {
 
 /// Zombies whose parent is `pid`.
 pub fn zombies_under(pid: i32) -> Vec<i32> {
-    all_procs().into_iter().filter(|s| s.ppid == pid && s.state == 'Z').map(|s| s.pid).collect()
+    all_procs()
+        .into_iter()
+        .filter(|s| s.ppid == pid && s.state == 'Z')
+        .map(|s| s.pid)
+        .collect()
 }
 
 /// CPU time (utime + stime, in clock ticks) of PID.
@@ -241,7 +277,10 @@ pub fn ctxt_switches(pid: i32) -> Option<u64> {
     let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let mut sum = 0;
     for l in text.lines() {
-        if let Some(v) = l.strip_prefix("voluntary_ctxt_switches:").or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:")) {
+        if let Some(v) = l
+            .strip_prefix("voluntary_ctxt_switches:")
+            .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        {
             sum += v.trim().parse::<u64>().ok()?;
         }
     }
@@ -252,7 +291,8 @@ pub fn ctxt_switches(pid: i32) -> Option<u64> {
 pub fn status_field(pid: i32, key: &str) -> Option<String> {
     let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let prefix = format!("{key}:");
-    text.lines().find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_owned()))
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_owned()))
 }
 
 /// Number of threads of PID.
@@ -262,7 +302,9 @@ pub fn threads(pid: i32) -> Option<usize> {
 
 /// Where each open fd of PID points (readlink of /proc/PID/fd/*).
 pub fn open_fds(pid: i32) -> Vec<(i32, PathBuf)> {
-    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
     dir.filter_map(|e| {
         let e = e.ok()?;
         let fd = e.file_name().to_str()?.parse().ok()?;
@@ -278,7 +320,11 @@ pub fn listening_ports() -> HashSet<u16> {
         for line in read_lines(Path::new(file)).iter().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() > 3 && f[3] == "0A" {
-                if let Some(port) = f[1].rsplit(':').next().and_then(|h| u16::from_str_radix(h, 16).ok()) {
+                if let Some(port) = f[1]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|h| u16::from_str_radix(h, 16).ok())
+                {
                     ports.insert(port);
                 }
             }
@@ -292,11 +338,21 @@ pub fn port_listening(port: u16) -> bool {
 }
 
 pub fn wait_port_listening(port: u16, timeout: Duration) -> Result<(), String> {
-    wait_until(&format!("TCP port {port} to listen"), timeout, || port_listening(port).then_some(()), String::new)
+    wait_until(
+        &format!("TCP port {port} to listen"),
+        timeout,
+        || port_listening(port).then_some(()),
+        String::new,
+    )
 }
 
 pub fn wait_port_free(port: u16, timeout: Duration) -> Result<(), String> {
-    wait_until(&format!("TCP port {port} to stop listening"), timeout, || (!port_listening(port)).then_some(()), String::new)
+    wait_until(
+        &format!("TCP port {port} to stop listening"),
+        timeout,
+        || (!port_listening(port)).then_some(()),
+        String::new,
+    )
 }
 
 /// A TCP port in 20000..30000 not listening now and not handed out before in
@@ -344,7 +400,11 @@ fn kill(pid: i32, sig: i32) -> bool {
 /// Signals a process the test itself found below a `Ctl` (a daemon, a
 /// grandchild). Refuses PIDs <= 1.
 pub fn signal_pid(pid: i32, sig: i32) {
-    assert!(kill(pid, sig), "kill({pid}, {sig}): {}", std::io::Error::last_os_error());
+    assert!(
+        kill(pid, sig),
+        "kill({pid}, {sig}): {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 // ------------------------------------------------------------------ ctlinit
@@ -382,7 +442,8 @@ impl<'a> CtlBuilder<'a> {
         self
     }
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
     /// Appends the fixture as COMMAND, then its arguments.
@@ -390,7 +451,8 @@ impl<'a> CtlBuilder<'a> {
         self.arg(fixture_bin()).args(fixture_args)
     }
     pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
-        self.envs.push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self.envs
+            .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
         self
     }
     /// Do not add `--pidfile <dir>/daemon.pid`.
@@ -429,14 +491,25 @@ impl<'a> CtlBuilder<'a> {
             Mode::Pid1 if self.run_tmpfs.is_some() => {
                 let opts = self.run_tmpfs.as_deref().unwrap_or_default();
                 let mut c = Command::new("unshare");
-                c.args(["--mount", "--pid", "--fork", "--mount-proc", "--", "sh", "-c"])
-                    .arg(format!("mount -t tmpfs {opts} tmpfs /run && exec \"$0\" \"$@\""))
-                    .arg(ctlinit_bin());
+                c.args([
+                    "--mount",
+                    "--pid",
+                    "--fork",
+                    "--mount-proc",
+                    "--",
+                    "sh",
+                    "-c",
+                ])
+                .arg(format!(
+                    "mount -t tmpfs {opts} tmpfs /run && exec \"$0\" \"$@\""
+                ))
+                .arg(ctlinit_bin());
                 c
             }
             Mode::Pid1 => {
                 let mut c = Command::new("unshare");
-                c.args(["--pid", "--fork", "--mount-proc", "--"]).arg(ctlinit_bin());
+                c.args(["--pid", "--fork", "--mount-proc", "--"])
+                    .arg(ctlinit_bin());
                 c
             }
         };
@@ -446,7 +519,11 @@ impl<'a> CtlBuilder<'a> {
         cmd.args(&self.args);
         for (k, _) in std::env::vars_os() {
             let ks = k.to_string_lossy();
-            if ks.starts_with("CTLINIT_") || ks.starts_with("TINI_") || ks == "NOTIFY_SOCKET" || ks == "FIXTURE_OUT" {
+            if ks.starts_with("CTLINIT_")
+                || ks.starts_with("TINI_")
+                || ks == "NOTIFY_SOCKET"
+                || ks == "FIXTURE_OUT"
+            {
                 cmd.env_remove(&k);
             }
         }
@@ -492,7 +569,9 @@ impl<'a> CtlBuilder<'a> {
             .stdout(File::create(&stdout_path).expect("create stdout file"))
             .stderr(File::create(&stderr_path).expect("create stderr file"));
         let started = Instant::now();
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd));
         let child_pid = child.id() as i32;
         let mut status = None;
         let pid = match self.mode {
@@ -537,10 +616,23 @@ fn raw_sigaction(sig: i32, handler: libc::sighandler_t) {
         restorer: usize,
         mask: u64,
     }
-    let act = KernelSigaction { handler, flags: 0, restorer: 0, mask: 0 };
+    let act = KernelSigaction {
+        handler,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     // SAFETY: a valid kernel_sigaction for the x86_64/aarch64 layout and
     // sigsetsize 8; no old action requested.
-    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, std::ptr::null::<u8>(), 8usize) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            &act as *const KernelSigaction,
+            std::ptr::null::<u8>(),
+            8usize,
+        )
+    };
 }
 
 /// The host PID of the namespace's PID 1: the only child of the `unshare`
@@ -556,8 +648,17 @@ fn ns_init_of(unshare: &mut Child, timeout: Duration) -> Result<Result<i32, Exit
             if let Ok(Some(st)) = unshare.try_wait() {
                 return Some(Err(st));
             }
-            let from_file = fs::read_to_string(&children).ok().and_then(|s| s.split_whitespace().next()?.parse().ok());
-            from_file.or_else(|| all_procs().into_iter().find(|s| s.ppid == unshare_pid).map(|s| s.pid)).map(Ok)
+            let from_file = fs::read_to_string(&children)
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok());
+            from_file
+                .or_else(|| {
+                    all_procs()
+                        .into_iter()
+                        .find(|s| s.ppid == unshare_pid)
+                        .map(|s| s.pid)
+                })
+                .map(Ok)
         },
         String::new,
     )
@@ -607,9 +708,13 @@ impl Ctl {
     pub fn host_pid(&self, ns_pid: i32) -> Option<i32> {
         match self.mode {
             Mode::Subreaper => Some(ns_pid),
-            Mode::Pid1 => std::iter::once(self.pid).chain(descendants(self.pid)).find(|&p| {
-                status_field(p, "NSpid").and_then(|v| v.split_whitespace().last()?.parse::<i32>().ok()) == Some(ns_pid)
-            }),
+            Mode::Pid1 => std::iter::once(self.pid)
+                .chain(descendants(self.pid))
+                .find(|&p| {
+                    status_field(p, "NSpid")
+                        .and_then(|v| v.split_whitespace().last()?.parse::<i32>().ok())
+                        == Some(ns_pid)
+                }),
         }
     }
 
@@ -631,9 +736,16 @@ impl Ctl {
     }
 
     /// Waits for a line of the fixture's output file.
-    pub fn wait_out(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Result<String, String> {
+    pub fn wait_out(
+        &self,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Result<String, String> {
         wait_until(
-            &format!("a matching line in the fixture output {}", self.out.display()),
+            &format!(
+                "a matching line in the fixture output {}",
+                self.out.display()
+            ),
             timeout,
             || read_lines(&self.out).into_iter().find(|l| pred(l)),
             || self.context(),
@@ -645,20 +757,32 @@ impl Ctl {
     pub fn wait_out_pids(&self, prefix: &str, timeout: Duration) -> Result<Vec<i32>, String> {
         let p = format!("{prefix} ");
         let line = self.wait_out(|l| l.starts_with(&p) || l == prefix, timeout)?;
-        Ok(line[prefix.len()..].split_whitespace().filter_map(|w| w.parse().ok()).collect())
+        Ok(line[prefix.len()..]
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect())
     }
 
     /// Waits for "ready <pid> ..." and returns the daemon's PID as the daemon
     /// sees it.
     pub fn wait_ready_pid(&self, timeout: Duration) -> Result<i32, String> {
         let v = self.wait_out_pids("ready", timeout)?;
-        v.first().copied().ok_or_else(|| format!("fixture ready line has no pid{}", self.context()))
+        v.first()
+            .copied()
+            .ok_or_else(|| format!("fixture ready line has no pid{}", self.context()))
     }
 
     /// Waits for a line of ctlinit's stderr.
-    pub fn wait_stderr(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Result<String, String> {
+    pub fn wait_stderr(
+        &self,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Result<String, String> {
         wait_until(
-            &format!("a matching line in ctlinit's stderr {}", self.stderr_path.display()),
+            &format!(
+                "a matching line in ctlinit's stderr {}",
+                self.stderr_path.display()
+            ),
             timeout,
             || read_lines(&self.stderr_path).into_iter().find(|l| pred(l)),
             || self.context(),
@@ -667,12 +791,18 @@ impl Ctl {
 
     /// The last `ctlinit: exit status=...` line.
     pub fn summary_line(&self) -> Option<String> {
-        self.stderr_lines().into_iter().rev().find(|l| l.starts_with("ctlinit: exit status="))
+        self.stderr_lines()
+            .into_iter()
+            .rev()
+            .find(|l| l.starts_with("ctlinit: exit status="))
     }
 
     /// The last non-empty stderr line (SPEC §13: the summary must be last).
     pub fn last_stderr_line(&self) -> Option<String> {
-        self.stderr_lines().into_iter().rev().find(|l| !l.trim().is_empty())
+        self.stderr_lines()
+            .into_iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
     }
 
     pub fn exited(&mut self) -> Option<ExitStatus> {
@@ -704,9 +834,18 @@ impl Ctl {
     pub fn wait_code(&mut self, timeout: Duration) -> Result<i32, String> {
         use std::os::unix::process::ExitStatusExt;
         match self.wait_exit(timeout) {
-            None => Err(format!("timed out after {timeout:?} waiting for ctlinit (pid {}) to exit{}", self.pid, self.context())),
+            None => Err(format!(
+                "timed out after {timeout:?} waiting for ctlinit (pid {}) to exit{}",
+                self.pid,
+                self.context()
+            )),
             Some(st) => st.code().ok_or_else(|| {
-                format!("ctlinit (pid {}) died of signal {:?} instead of exiting{}", self.pid, st.signal(), self.context())
+                format!(
+                    "ctlinit (pid {}) died of signal {:?} instead of exiting{}",
+                    self.pid,
+                    st.signal(),
+                    self.context()
+                )
             }),
         }
     }
@@ -714,10 +853,19 @@ impl Ctl {
     /// Sends `sig` to ctlinit (by host PID). Panics if ctlinit already exited:
     /// its PID may belong to someone else now.
     pub fn signal(&mut self, sig: i32) {
-        assert!(self.exited().is_none(), "ctlinit (pid {}) already exited; not signalling", self.pid);
+        assert!(
+            self.exited().is_none(),
+            "ctlinit (pid {}) already exited; not signalling",
+            self.pid
+        );
         if self.mode == Mode::Pid1 {
             let parent = proc_stat(self.pid).map(|s| s.ppid);
-            assert_eq!(parent, Some(self.child.id() as i32), "pid {} is no longer unshare's child; not signalling", self.pid);
+            assert_eq!(
+                parent,
+                Some(self.child.id() as i32),
+                "pid {} is no longer unshare's child; not signalling",
+                self.pid
+            );
         }
         signal_pid(self.pid, sig);
     }
@@ -727,12 +875,25 @@ impl Ctl {
     }
 
     /// Waits until the PID file parses and satisfies `pred`; returns it.
-    pub fn wait_pidfile(&self, pred: impl Fn(&Value) -> bool, timeout: Duration) -> Result<Value, String> {
+    pub fn wait_pidfile(
+        &self,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Result<Value, String> {
         wait_until(
-            &format!("the PID file {} to reach the expected state", self.pidfile.display()),
+            &format!(
+                "the PID file {} to reach the expected state",
+                self.pidfile.display()
+            ),
             timeout,
             || read_json(&self.pidfile).ok().filter(|v| pred(v)),
-            || format!("\n--- PID file now: {:?}{}", fs::read_to_string(&self.pidfile).ok(), self.context()),
+            || {
+                format!(
+                    "\n--- PID file now: {:?}{}",
+                    fs::read_to_string(&self.pidfile).ok(),
+                    self.context()
+                )
+            },
         )
     }
 
@@ -748,8 +909,10 @@ impl Ctl {
 }
 
 pub fn read_json(path: &Path) -> Result<Value, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON ({e}): {text:?}", path.display()))
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not JSON ({e}): {text:?}", path.display()))
 }
 
 impl Drop for Ctl {
@@ -801,8 +964,17 @@ pub struct Ran {
 /// Runs ctlinit with `args` and extra `envs` (subreaper mode, no implicit
 /// --pidfile, FIXTURE_OUT=<dir>/out), waits at most `timeout`, kills it (and
 /// its tree) on timeout.
-pub fn run_ctlinit(dir: &TestDir, name: &str, args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Ran {
-    let mut b = Ctl::builder(dir, Mode::Subreaper).no_pidfile().name(name).args(args);
+pub fn run_ctlinit(
+    dir: &TestDir,
+    name: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> Ran {
+    let mut b = Ctl::builder(dir, Mode::Subreaper)
+        .no_pidfile()
+        .name(name)
+        .args(args);
     for (k, v) in envs {
         b = b.env(k, v);
     }
@@ -823,7 +995,10 @@ pub fn run_ctlinit(dir: &TestDir, name: &str, args: &[&str], envs: &[(&str, &str
 
 /// Asserts that `got` lies in `[lo, hi]`, naming `what`.
 pub fn assert_between(what: &str, got: Duration, lo: Duration, hi: Duration) {
-    assert!(got >= lo && got <= hi, "{what}: took {got:?}, expected between {lo:?} and {hi:?}");
+    assert!(
+        got >= lo && got <= hi,
+        "{what}: took {got:?}, expected between {lo:?} and {hi:?}"
+    );
 }
 
 /// Asserts that ctlinit's last stderr line is exactly
@@ -831,7 +1006,12 @@ pub fn assert_between(what: &str, got: Duration, lo: Duration, hi: Duration) {
 pub fn assert_summary(ctl: &Ctl, rest: &str) {
     let want = format!("ctlinit: exit {rest}");
     let last = ctl.last_stderr_line();
-    assert_eq!(last.as_deref(), Some(want.as_str()), "summary line (must be the last stderr line){}", ctl.context());
+    assert_eq!(
+        last.as_deref(),
+        Some(want.as_str()),
+        "summary line (must be the last stderr line){}",
+        ctl.context()
+    );
 }
 
 /// How many fixture output lines equal `line` exactly.
@@ -841,7 +1021,10 @@ pub fn count_lines(lines: &[String], line: &str) -> usize {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Defines `mod NAME { fn subreaper(); fn pid1(); }` running `NAME(Mode)`.
