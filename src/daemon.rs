@@ -36,10 +36,18 @@ pub struct Settings {
     pub ports: Vec<u16>,
     pub pgroup: bool,
     pub success_exit: Vec<i32>,
+    /// The restart-request coalescing window after a spawn (COALESCE).
+    pub coalesce: Duration,
 }
 
 /// Extra wait after SIGKILLing a port holder of our own tree (SPEC §9).
 pub const PORT_KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Restart requests within this long after a spawn are merged into one,
+/// served when it has passed (and the generation is ready): a fast daemon
+/// restarts in a few ms, and without a window a burst of requests spread over
+/// 50 ms would restart it once per request (SPEC §8: a burst causes ≤ 2).
+pub const COALESCE: Duration = Duration::from_millis(250);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
@@ -155,6 +163,8 @@ pub struct Supervisor {
     stop_requested: bool,
     pending_restart: bool,
     handoff_ports: Vec<u16>,
+    /// Requests before this instant wait for it (see COALESCE).
+    coalesce_until: Option<Instant>,
     told_parent: bool,
     last_spawn_wall_ms: u64,
 }
@@ -184,6 +194,7 @@ impl Supervisor {
             stop_requested: false,
             pending_restart: false,
             handoff_ports: vec![],
+            coalesce_until: None,
             told_parent: false,
             last_spawn_wall_ms: 0,
         }
@@ -294,7 +305,8 @@ impl Supervisor {
                 ready_deadline,
                 ..
             } => ready_deadline,
-            Phase::Running { .. } | Phase::Done => None,
+            Phase::Running { .. } => self.coalesce_until.filter(|_| self.pending_restart),
+            Phase::Done => None,
             Phase::Stopping {
                 deadline, killed, ..
             } => (!killed).then_some(deadline),
@@ -398,6 +410,7 @@ impl Supervisor {
         }
         self.handoff_ports.clear();
         self.pending_restart = false;
+        self.coalesce_until = Some(now + self.s.coalesce);
         self.last_spawn_wall_ms = wall_ms;
         let run = Run {
             pid,
@@ -443,15 +456,24 @@ impl Supervisor {
         );
         let mut out = vec![Action::WritePidfile, Action::LearnPorts { pgid: run.pid }];
         out.extend(self.first_ready());
-        if self.pending_restart {
-            self.pending_restart = false;
-            out.extend(self.begin_stop(
-                StopCause::Restart,
-                "restart requested while starting",
-                now,
-            ));
-        }
+        out.extend(self.serve_pending(now));
         out
+    }
+
+    /// Serves a remembered restart request once the generation is ready and
+    /// the coalescing window after its spawn has passed.
+    fn serve_pending(&mut self, now: Instant) -> Vec<Action> {
+        let settled = self.coalesce_until.is_none_or(|t| now >= t);
+        let ready = matches!(self.phase, Phase::Running { ready: true, .. });
+        if !self.pending_restart || !settled || !ready {
+            return vec![];
+        }
+        self.pending_restart = false;
+        self.begin_stop(
+            StopCause::Restart,
+            "serving the restart requested while it started",
+            now,
+        )
     }
 
     fn first_ready(&mut self) -> Option<Action> {
@@ -487,19 +509,22 @@ impl Supervisor {
     }
 
     pub fn on_restart_request(&mut self, via: &str, now: Instant) -> Vec<Action> {
+        let settled = self.coalesce_until.is_none_or(|t| now >= t);
         match &mut self.phase {
-            Phase::Running { ready: true, .. } => {
+            Phase::Running { ready: true, .. } if settled => {
                 return self.begin_stop(
                     StopCause::Restart,
                     &format!("restart requested ({via})"),
                     now,
                 )
             }
-            Phase::Running { ready: false, .. } => {
-                info!(
-                    "restart requested ({via}) while generation {} starts: it follows once ready",
-                    self.generation
-                );
+            Phase::Running { .. } => {
+                if !self.pending_restart {
+                    info!(
+                        "restart requested ({via}) while generation {} starts: it follows once ready",
+                        self.generation
+                    );
+                }
                 self.pending_restart = true;
             }
             Phase::Gone {
@@ -740,6 +765,7 @@ impl Supervisor {
     /// `tree_empty` is true when ctlinit has no children left.
     pub fn on_tick(&mut self, now: Instant, tree_empty: bool) -> Vec<Action> {
         match self.phase {
+            Phase::Running { ready: true, .. } => self.serve_pending(now),
             Phase::Running {
                 ready: false,
                 ready_deadline: Some(d),

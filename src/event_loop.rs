@@ -63,6 +63,7 @@ impl EventLoop {
             ports: cfg.ports.clone(),
             pgroup: cfg.pgroup,
             success_exit: cfg.success_exit.clone(),
+            coalesce: crate::daemon::COALESCE,
         };
         let watcher = if cfg.watch.is_empty() {
             None
@@ -279,6 +280,9 @@ impl EventLoop {
                 match self.spawn_next() {
                     Ok(pid) => {
                         self.tree_empty = false;
+                        if let Some(w) = &mut self.watcher {
+                            w.rebaseline();
+                        }
                         info!(
                             "started generation {} (pid {pid}): {}",
                             self.sup.generation + 1,

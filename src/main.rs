@@ -62,7 +62,10 @@ fn supervise(cfg: Config) -> ! {
     };
     let (paths, warning) = paths::for_supervisor(cfg.pidfile.as_deref(), cfg.lockfile.as_deref())
         .unwrap_or_else(|e| fail(e));
-    let _lock = paths.lockfile.as_ref().map(|l| lock::acquire(l).unwrap_or_else(|e| fail(e)));
+    let _lock = paths
+        .lockfile
+        .as_ref()
+        .map(|l| lock::acquire(l).unwrap_or_else(|e| fail(e)));
     if let Some(w) = warning {
         log::warn!("{w}");
     }

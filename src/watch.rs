@@ -106,6 +106,17 @@ impl Watcher {
         }
     }
 
+    /// A new generation was just spawned: it reads the files as they are
+    /// now, so changes made before this moment are served by its start
+    /// (SPEC §8) and must not trigger another restart when the debounce fires.
+    pub fn rebaseline(&mut self) {
+        for f in &mut self.files {
+            if let Some(d) = digest(&f.path) {
+                f.digest = Some(d);
+            }
+        }
+    }
+
     pub fn deadline(&self) -> Option<Instant> {
         self.due
     }

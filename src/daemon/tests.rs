@@ -39,6 +39,8 @@ fn settings(mode: RestartMode) -> Settings {
         ports: vec![],
         pgroup: false,
         success_exit: vec![0],
+        // Most tests are about other rules: no coalescing window unless asked.
+        coalesce: Duration::ZERO,
     }
 }
 
@@ -1333,4 +1335,48 @@ fn the_snapshot_describes_the_current_generation() {
         }
     );
     assert_eq!(d.sup.last_exit, Some(Code(1)));
+}
+
+// ------------------------------------------------------- coalescing window
+
+fn with_window() -> Settings {
+    let mut s = settings(OnFailure);
+    s.coalesce = COALESCE;
+    s
+}
+
+#[test]
+fn requests_soon_after_a_spawn_are_merged_and_served_when_the_window_ends() {
+    // A fast daemon restarts in a few ms: without the window every request of
+    // a burst would land after a fresh spawn and restart it again.
+    let mut d = Driver::new(with_window());
+    d.start(0);
+    let first = d.pid();
+    assert_eq!(d.restart(10), vec![], "10 ms after the spawn: remembered");
+    assert_eq!(d.restart(20), vec![], "merged");
+    assert_eq!(d.restart(30), vec![], "merged");
+    assert_eq!(d.state(), "ready");
+    let at = d.sup.deadline(true).map(|t| d.offset(t));
+    assert_eq!(at, Some(250), "one wake when the window ends");
+    let a = d.tick(250, false);
+    assert!(a.contains(&sig(first, SIGTERM)), "{a:?}");
+    d.reap(Sig(15), 260);
+    assert_eq!(d.spawns(), 2);
+    // Requests right after the second spawn: at most one more restart.
+    for t in [261, 262, 300] {
+        d.restart(t);
+    }
+    d.tick(260 + 250, false);
+    d.reap(Sig(15), 520);
+    assert_eq!(d.spawns(), 3, "a burst causes at most 2 restarts");
+    assert_eq!(d.sup.deadline(true), None, "nothing pending: idle");
+}
+
+#[test]
+fn a_request_after_the_window_restarts_at_once() {
+    let mut d = Driver::new(with_window());
+    d.start(0);
+    let pid = d.pid();
+    let a = d.restart(COALESCE.as_millis() as u64);
+    assert!(a.contains(&sig(pid, SIGTERM)), "{a:?}");
 }

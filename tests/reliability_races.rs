@@ -1,0 +1,544 @@
+//! Issue 6, scenario 5: a stop (TERM) arriving at every phase of a restart,
+//! restart requests arriving during a stop and during a handoff — as
+//! subreaper and as PID 1.
+//!
+//! For every phase: ctlinit exits within one stop deadline of the TERM,
+//! never starts a generation after it (summary line, stderr, PID file), and
+//! leaves no daemon behind — checked twice: every daemon the PID file ever
+//! named (pid + start time, so PID reuse cannot fool it) is gone, and no live
+//! process anywhere still carries this test's `FIXTURE_OUT` in its
+//! environment.
+//!
+//! Bounded for CI (about 15 s for the file on 2 cores). `CTLINIT_SOAK=1`
+//! repeats the tightest race (TERM right after the spawn) 200 times per mode
+//! instead of 5.
+
+#[macro_use]
+mod common;
+mod reliability_support;
+
+use common::*;
+use reliability_support::*;
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+const T: f64 = 10.0;
+/// --stop-timeout used throughout, and the slack allowed on top of it.
+const STOP: f64 = 2.0;
+const SLACK: f64 = 1.0;
+
+/// Records every daemon the PID file names, as it appears (every 0.2 ms).
+struct DaemonWatch {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Vec<(u64, ProcId)>>>,
+}
+
+impl DaemonWatch {
+    fn start(ctl: &Ctl) -> DaemonWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, path, mode, pid) = (stop.clone(), ctl.pidfile.clone(), ctl.mode, ctl.pid);
+        let handle = thread::spawn(move || {
+            let mut seen: Vec<(u64, ProcId)> = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                if let Ok(v) = read_json(&path) {
+                    let g = v["generation"].as_u64().unwrap_or(0);
+                    if let Some(ns) = v["pid"].as_i64() {
+                        if !seen.iter().any(|(sg, _)| *sg == g) {
+                            if let Some(id) =
+                                host_pid_below(mode, pid, ns as i32).and_then(ProcId::of)
+                            {
+                                seen.push((g, id));
+                            }
+                        }
+                    }
+                }
+                thread::sleep(Duration::from_micros(200));
+            }
+            seen
+        });
+        DaemonWatch {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn finish(mut self) -> Vec<(u64, ProcId)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle
+            .take()
+            .map(|h| h.join().expect("daemon watch"))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for DaemonWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn start(dir: &TestDir, mode: Mode, args: &[&str], command: &[String]) -> Ctl {
+    Ctl::builder(dir, mode)
+        .args(["--stop-timeout", "2s"])
+        .args(args)
+        .arg("--")
+        .args(command)
+        .spawn()
+}
+
+fn fixture(args: &[&str]) -> Vec<String> {
+    std::iter::once(fixture_str())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect()
+}
+
+fn sh(script: &str) -> Vec<String> {
+    vec!["sh".into(), "-c".into(), script.into(), fixture_str()]
+}
+
+/// After the TERM sent at `t_term`: ctlinit exits within the stop deadline
+/// with `summary`, started nothing after generation `last_gen`, and left no
+/// daemon running.
+fn assert_clean_stop(
+    ctl: &mut Ctl,
+    watch: DaemonWatch,
+    t_term: Instant,
+    summary: &str,
+    last_gen: u64,
+    what: &str,
+) {
+    let limit = secs(STOP + SLACK);
+    let code = ctl.wait_code(limit.saturating_sub(t_term.elapsed()) + POLL);
+    let took = t_term.elapsed();
+    let daemons = watch.finish();
+    eprintln!(
+        "FIGURES races {what} {:?}: term_to_exit={took:?} generations_seen={}",
+        ctl.mode,
+        daemons.len()
+    );
+    assert!(
+        code.is_ok(),
+        "{what}: ctlinit did not exit within {limit:?} of the TERM: {code:?}"
+    );
+    assert_summary(ctl, &format!("exit {summary}").replacen("exit ", "", 1));
+    let next = format!("started generation {} ", last_gen + 1);
+    assert!(
+        !ctl.stderr_text().contains(&next),
+        "{what}: a generation was started after the stop{}",
+        ctl.context()
+    );
+    for (g, id) in &daemons {
+        assert!(
+            *g <= last_gen,
+            "{what}: the PID file named generation {g} after the stop"
+        );
+        assert!(
+            !id.running(),
+            "{what}: daemon of generation {g} (host pid {}) left running",
+            id.pid
+        );
+    }
+    let left = processes_with_env("FIXTURE_OUT", &s(&ctl.out));
+    assert!(
+        left.is_empty(),
+        "{what}: processes of the daemon's tree left running: {left:?}"
+    );
+}
+
+fn hup(ctl: &mut Ctl) {
+    ctl.signal(libc::SIGHUP);
+}
+
+fn wait_gen(ctl: &Ctl, g: u64, state: &str) -> Value {
+    ok(ctl.wait_pidfile(|v| v["generation"] == g && v["state"] == state, secs(T)))
+}
+
+// ------------------------------------------------------------------ TERM at each phase
+
+/// During the old generation's grace, with a daemon that ignores the stop
+/// signal for 0.3 s and then exits 0: the restart must not go on.
+fn term_during_grace_brief(mode: Mode) {
+    let dir = TestDir::new("race-grace-brief");
+    let script = r#"trap 'echo term >> "$FIXTURE_OUT"; sleep 0.3; exit 0' TERM
+echo "ready $$" >> "$FIXTURE_OUT"
+while :; do sleep 0.05; done"#;
+    let mut ctl = start(&dir, mode, &["--reload-signal", "HUP"], &sh(script));
+    wait_gen(&ctl, 1, "ready");
+    let watch = DaemonWatch::start(&ctl);
+    hup(&mut ctl);
+    ok(ctl.wait_out(|l| l == "term", secs(T)));
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    // A restart request during the stop is ignored.
+    hup(&mut ctl);
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=0 generation=1 exits=1 restarts=0 reason=stopped",
+        1,
+        "grace (brief)",
+    );
+}
+
+/// During the grace of a daemon that ignores TERM for good: the restart's
+/// deadline is kept (SIGKILL 2 s after the restart began), then exit.
+fn term_during_grace_forever(mode: Mode) {
+    let dir = TestDir::new("race-grace-forever");
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--reload-signal", "HUP"],
+        &fixture(&["sigprint", "--ignore-term"]),
+    );
+    wait_gen(&ctl, 1, "ready");
+    let watch = DaemonWatch::start(&ctl);
+    hup(&mut ctl);
+    let t_restart = Instant::now();
+    ok(ctl.wait_out(|l| l == "signal 15", secs(T)));
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    hup(&mut ctl);
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=137 generation=1 exits=1 restarts=0 reason=stopped",
+        1,
+        "grace (forever)",
+    );
+    assert!(
+        t_restart.elapsed() <= secs(STOP + SLACK),
+        "one deadline, counted from the restart: exit took {:?} after it",
+        t_restart.elapsed()
+    );
+    assert_eq!(
+        count_lines(&ctl.out_lines(), "signal 15"),
+        2,
+        "stop signal, then the forwarded TERM{}",
+        ctl.context()
+    );
+}
+
+/// During the port wait before the next generation: the port is held by a
+/// listener of this test, released right after the TERM — ctlinit must not
+/// take the freed port for a new generation.
+fn term_during_port_wait(mode: Mode) {
+    let dir = TestDir::new("race-port-wait");
+    let p = port(1);
+    let ps = p.to_string();
+    let mut ctl = start(
+        &dir,
+        mode,
+        &[
+            "--reload-signal",
+            "HUP",
+            "--port",
+            &ps,
+            "--ready",
+            "none",
+            "--port-timeout",
+            "10s",
+        ],
+        &fixture(&["sigprint"]),
+    );
+    wait_gen(&ctl, 1, "ready");
+    let watch = DaemonWatch::start(&ctl);
+    let listener = TcpListener::bind(("127.0.0.1", p)).expect("bind the test's port");
+    hup(&mut ctl);
+    // Generation 1 is gone and the port is ours: ctlinit is in its port wait.
+    ok(ctl.wait_pidfile(
+        |v| v["generation"] == 1 && v["state"] == "backoff" && v["exits"] == 1,
+        secs(T),
+    ));
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    drop(listener);
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=143 generation=1 exits=1 restarts=0 reason=stopped",
+        1,
+        "port wait",
+    );
+    assert!(
+        t_term.elapsed() < secs(1.0),
+        "a stop during the port wait exits at once, took {:?}",
+        t_term.elapsed()
+    );
+}
+
+/// During a policy backoff: exit at once with the last run's status.
+fn term_during_backoff(mode: Mode) {
+    let dir = TestDir::new("race-backoff");
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--restart", "always", "--backoff", "5s"],
+        &fixture(&["exit", "1"]),
+    );
+    let watch = DaemonWatch::start(&ctl);
+    ok(ctl.wait_pidfile(|v| v["state"] == "backoff" && v["exits"] == 1, secs(T)));
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=1 generation=1 exits=1 restarts=0 reason=stopped",
+        1,
+        "backoff",
+    );
+    assert!(
+        t_term.elapsed() < secs(1.0),
+        "a stop during backoff exits at once, took {:?}",
+        t_term.elapsed()
+    );
+}
+
+/// Right after the spawn of the next generation: the TERM is sent the moment
+/// the PID file names generation 2 (it may still be between fork and exec).
+/// Repeated, since the window is small.
+fn term_right_after_spawn(mode: Mode) {
+    let rounds: usize = scaled(5, 200);
+    for round in 0..rounds {
+        let dir = TestDir::new("race-after-spawn");
+        let mut ctl = start(
+            &dir,
+            mode,
+            &["--reload-signal", "HUP"],
+            &fixture(&["sigprint"]),
+        );
+        wait_gen(&ctl, 1, "ready");
+        let watch = DaemonWatch::start(&ctl);
+        hup(&mut ctl);
+        // Tight poll: no sleep between reads, bounded.
+        let t0 = Instant::now();
+        loop {
+            if read_json(&ctl.pidfile).is_ok_and(|v| v["generation"] == 2) {
+                break;
+            }
+            assert!(
+                t0.elapsed() < secs(T),
+                "generation 2 never appeared{}",
+                ctl.context()
+            );
+        }
+        ctl.signal(libc::SIGTERM);
+        let t_term = Instant::now();
+        assert_clean_stop(
+            &mut ctl,
+            watch,
+            t_term,
+            "status=143 generation=2 exits=2 restarts=1 reason=stopped",
+            2,
+            &format!("right after spawn, round {round}"),
+        );
+    }
+}
+
+/// While the next generation waits for readiness, with a restart request
+/// already remembered for when it is ready: the stop wins, the remembered
+/// restart is dropped.
+fn term_during_readiness(mode: Mode) {
+    let dir = TestDir::new("race-readiness");
+    let script = r#"if [ "$CTLINIT_GENERATION" = 1 ]; then exec "$0" notify; fi
+exec "$0" notify --delay-ms 60000"#;
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--reload-signal", "HUP", "--ready", "notify"],
+        &sh(script),
+    );
+    wait_gen(&ctl, 1, "ready");
+    let watch = DaemonWatch::start(&ctl);
+    hup(&mut ctl);
+    wait_gen(&ctl, 2, "starting");
+    hup(&mut ctl);
+    ok(ctl.wait_stderr(|l| l.contains("while generation 2 starts"), secs(T)));
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
+        2,
+        "readiness wait",
+    );
+}
+
+// ------------------------------------------------------------------ requests during a stop or a handoff
+
+/// A restart request (reload signal, and `ctlinit restart` as a subreaper)
+/// arriving during a container stop is ignored.
+fn restart_request_during_stop_is_ignored(mode: Mode) {
+    let dir = TestDir::new("race-request-in-stop");
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--reload-signal", "HUP"],
+        &fixture(&["sigprint", "--ignore-term"]),
+    );
+    wait_gen(&ctl, 1, "ready");
+    let watch = DaemonWatch::start(&ctl);
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    ok(ctl.wait_out(|l| l == "signal 15", secs(T)));
+    for _ in 0..10 {
+        hup(&mut ctl);
+    }
+    let verb = (mode == Mode::Subreaper).then(|| {
+        let mut c = ctlinit_cmd();
+        c.args(["restart", "--timeout", "5s", "--pidfile"])
+            .arg(&ctl.pidfile);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c.spawn().expect("spawn ctlinit restart")
+    });
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=137 generation=1 exits=1 restarts=0 reason=stopped",
+        1,
+        "request during stop",
+    );
+    if let Some(v) = verb {
+        let pid = v.id() as i32;
+        let out = ok(wait_until(
+            "ctlinit restart to exit",
+            secs(T),
+            || (proc_state(pid) == Some('Z')).then_some(()),
+            String::new,
+        ));
+        let _ = out;
+        let o = v.wait_with_output().expect("ctlinit restart output");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "ctlinit restart during a stop: the supervisor exits, no new generation: {o:?}"
+        );
+    }
+}
+
+/// Waits until the PID file shows the same generation, ready, for `quiet`;
+/// returns it.
+fn settle(ctl: &Ctl, quiet: Duration) -> u64 {
+    let mut since: Option<(u64, Instant)> = None;
+    ok(wait_until(
+        &format!("the same generation, ready, for {quiet:?}"),
+        secs(20.0),
+        || {
+            let v = read_json(&ctl.pidfile).ok()?;
+            let g = v["generation"].as_u64()?;
+            if v["state"] != "ready" {
+                since = None;
+                return None;
+            }
+            match since {
+                Some((sg, t)) if sg == g => (t.elapsed() >= quiet).then_some(g),
+                _ => {
+                    since = Some((g, Instant::now()));
+                    None
+                }
+            }
+        },
+        || ctl.context(),
+    ))
+}
+
+/// More requests while the old generation is being stopped for a restart (it
+/// ignores TERM: a 2 s handoff): at most one more restart.
+fn second_request_during_handoff_stop(mode: Mode) {
+    let dir = TestDir::new("race-handoff-stop");
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--reload-signal", "HUP"],
+        &fixture(&["sigprint", "--ignore-term"]),
+    );
+    wait_gen(&ctl, 1, "ready");
+    hup(&mut ctl);
+    ok(ctl.wait_out(|l| l == "signal 15", secs(T)));
+    for _ in 0..5 {
+        hup(&mut ctl);
+    }
+    let g = settle(&ctl, secs(STOP + 0.5));
+    eprintln!("FIGURES races handoff-stop {mode:?}: generation after 1+5 requests = {g}");
+    assert!(
+        (2..=3).contains(&g),
+        "requests during a handoff: generation {g}, expected 2 or 3{}",
+        ctl.context()
+    );
+    let watch = DaemonWatch::start(&ctl);
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    let summary = format!(
+        "status=137 generation={g} exits={g} restarts={} reason=stopped",
+        g - 1
+    );
+    assert_clean_stop(&mut ctl, watch, t_term, &summary, g, "after handoff (stop)");
+}
+
+/// More requests while the new generation waits for readiness (0.5 s): they
+/// are remembered and cause exactly one more restart once it is ready.
+fn second_request_during_handoff_start(mode: Mode) {
+    let dir = TestDir::new("race-handoff-start");
+    let script = r#"if [ "$CTLINIT_GENERATION" = 1 ]; then exec "$0" notify; fi
+exec "$0" notify --delay-ms 500"#;
+    let mut ctl = start(
+        &dir,
+        mode,
+        &["--reload-signal", "HUP", "--ready", "notify"],
+        &sh(script),
+    );
+    wait_gen(&ctl, 1, "ready");
+    hup(&mut ctl);
+    wait_gen(&ctl, 2, "starting");
+    for _ in 0..5 {
+        hup(&mut ctl);
+    }
+    let g = settle(&ctl, secs(1.5));
+    eprintln!("FIGURES races handoff-start {mode:?}: generation after 1+5 requests = {g}");
+    assert!(
+        g <= 3,
+        "requests during a handoff caused more than one more restart: generation {g}{}",
+        ctl.context()
+    );
+    assert_eq!(
+        g,
+        3,
+        "a request while starting is remembered and served once ready (README){}",
+        ctl.context()
+    );
+    let watch = DaemonWatch::start(&ctl);
+    ctl.signal(libc::SIGTERM);
+    let t_term = Instant::now();
+    assert_clean_stop(
+        &mut ctl,
+        watch,
+        t_term,
+        "status=143 generation=3 exits=3 restarts=2 reason=stopped",
+        3,
+        "after handoff (start)",
+    );
+}
+
+both_modes!(
+    term_during_grace_brief,
+    term_during_grace_forever,
+    term_during_port_wait,
+    term_during_backoff,
+    term_right_after_spawn,
+    term_during_readiness,
+    restart_request_during_stop_is_ignored,
+    second_request_during_handoff_stop,
+    second_request_during_handoff_start,
+);
