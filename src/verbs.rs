@@ -301,10 +301,9 @@ fn watch_dir(pidfile: &Path) -> Option<Inotify> {
 fn wait_change(watch: Option<&Inotify>, left: Duration) {
     match watch {
         Some(ino) => {
-            let ms = left.as_millis().min(60_000) as u16;
             let mut fds = [PollFd::new(ino.as_fd(), PollFlags::POLLIN)];
-            let t = PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-                .unwrap_or(PollTimeout::from(ms));
+            // Capped at a minute: the caller loops until its own deadline.
+            let t = PollTimeout::from(left.as_millis().min(60_000) as u16);
             let _ = nix::poll::poll(&mut fds, t);
             let _ = ino.read_events();
         }

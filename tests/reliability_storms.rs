@@ -428,27 +428,13 @@ fn restart_storm() {
     // Every `ctlinit restart` must see a newer generation ready.
     let mut verb_results = Vec::new();
     let verbs_deadline = Instant::now() + secs(25.0);
-    for mut c in verbs {
-        let st = loop {
-            if let Some(st) = c.try_wait().expect("try_wait") {
-                break Some(st);
-            }
-            if Instant::now() >= verbs_deadline {
-                let _ = c.kill();
-                let _ = c.wait();
-                break None;
-            }
-            thread::sleep(POLL);
-        };
-        let out = c.wait_with_output().ok();
-        let text = |b: Option<&Vec<u8>>| {
-            b.map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
+    for c in verbs {
+        let o = wait_child(c, verbs_deadline.saturating_duration_since(Instant::now()));
+        let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         verb_results.push((
-            st.and_then(|s| s.code()),
-            text(out.as_ref().map(|o| &o.stdout)),
-            text(out.as_ref().map(|o| &o.stderr)),
+            o.as_ref().and_then(|o| o.status.code()),
+            text(o.as_ref().map(|o| &o.stdout)),
+            text(o.as_ref().map(|o| &o.stderr)),
         ));
     }
 

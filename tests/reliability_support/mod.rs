@@ -430,3 +430,21 @@ pub fn host_pid_below(mode: Mode, ctl_pid: i32, ns_pid: i32) -> Option<i32> {
         }),
     }
 }
+
+/// Waits at most `timeout` for a child started with piped output; on timeout
+/// kills it (our own unreaped child: its PID cannot have been reused) and
+/// returns None.
+pub fn wait_child(mut c: Child, timeout: Duration) -> Option<std::process::Output> {
+    let t0 = Instant::now();
+    loop {
+        match c.try_wait() {
+            Ok(Some(_)) => return c.wait_with_output().ok(),
+            Ok(None) if t0.elapsed() < timeout => sleep(POLL),
+            _ => {
+                let _ = c.kill();
+                let _ = c.wait();
+                return None;
+            }
+        }
+    }
+}
