@@ -42,6 +42,8 @@ pub struct EventLoop {
     own_pid: i32,
     foreground_tty: bool,
     tree_empty: bool,
+    /// The PID file needs rewriting (state changed since the last write).
+    pidfile_dirty: bool,
     command: Vec<String>,
 }
 
@@ -105,6 +107,7 @@ impl EventLoop {
             own_pid: std::process::id() as i32,
             foreground_tty: spawn::has_controlling_tty(),
             tree_empty: true,
+            pidfile_dirty: false,
             command,
             cfg,
         }
@@ -115,10 +118,8 @@ impl EventLoop {
         let mut received: Vec<Received> = vec![];
         let mut changes: Vec<Change> = vec![];
         loop {
-            while let Some(a) = actions.pop_front() {
-                if let Some(out) = self.perform(a, &mut actions) {
-                    return out;
-                }
+            if let Some(out) = self.perform_all(&mut actions) {
+                return out;
             }
             let now = Instant::now();
             let probe = self.probe(now);
@@ -126,6 +127,8 @@ impl EventLoop {
                 actions.extend(probe);
                 continue;
             }
+            // Once per wake, and never just before an exit removes it.
+            self.flush_pidfile();
             self.wait(now);
 
             let now = Instant::now();
@@ -149,6 +152,11 @@ impl EventLoop {
                     }
                     Meaning::Forward(sig) => actions.extend(self.sup.on_forward(sig)),
                 }
+            }
+            // Forward before reaping and ticking: signal latency is the
+            // daemon's, not ours.
+            if let Some(out) = self.perform_all(&mut actions) {
+                return out;
             }
             // Reap on every wake, not only on SIGCHLD.
             changes.clear();
@@ -272,6 +280,15 @@ impl EventLoop {
         out
     }
 
+    fn perform_all(&mut self, actions: &mut VecDeque<Action>) -> Option<Outcome> {
+        while let Some(a) = actions.pop_front() {
+            if let Some(out) = self.perform(a, actions) {
+                return Some(out);
+            }
+        }
+        None
+    }
+
     /// Performs one action; returns the outcome when ctlinit must exit.
     fn perform(&mut self, a: Action, more: &mut VecDeque<Action>) -> Option<Outcome> {
         match a {
@@ -311,7 +328,7 @@ impl EventLoop {
                 debug!("generation {} listens on {learned:?}", self.sup.generation);
                 self.sup.learn_ports(&learned);
             }
-            Action::WritePidfile => self.write_pidfile(),
+            Action::WritePidfile => self.pidfile_dirty = true,
             Action::NotifyParentReady => {
                 if let Some(addr) = &self.inherited_notify {
                     crate::notify::tell_parent(addr);
@@ -363,7 +380,10 @@ impl EventLoop {
         })
     }
 
-    fn write_pidfile(&self) {
+    fn flush_pidfile(&mut self) {
+        if !std::mem::take(&mut self.pidfile_dirty) {
+            return;
+        }
         let Some(pf) = &self.pidfile else { return };
         if self.sup.generation == 0 {
             return; // nothing to describe before the first spawn

@@ -35,7 +35,7 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
             // A pre-existing file may hold garbage: replace it with our pid.
             let _ = locked.set_len(0);
             let _ = locked.rewind();
-            let _ = writeln!(locked, "{}", std::process::id());
+            let _ = locked.write_all(format!("{}\n", std::process::id()).as_bytes());
             Ok(Lock { _file: locked })
         }
         Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {

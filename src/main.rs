@@ -86,15 +86,16 @@ fn supervise(cfg: Config) -> ! {
     }
     let pidfile = paths.pidfile.map(pidfile::PidFile::new);
     let out = event_loop::EventLoop::new(cfg, intake, pidfile).run();
-    // Exactly one summary line, last, whatever the log level.
-    eprintln!(
-        "ctlinit: exit status={} generation={} exits={} restarts={} reason={}",
+    // Exactly one summary line, last, whatever the log level; one write.
+    let summary = format!(
+        "ctlinit: exit status={} generation={} exits={} restarts={} reason={}\n",
         out.status,
         out.generation,
         out.exits,
         out.restarts,
         out.reason.as_str()
     );
+    let _ = std::io::stderr().write_all(summary.as_bytes());
     exit(out.status)
 }
 

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_DIR: &str = "/run/ctlinit";
@@ -163,15 +163,17 @@ fn ensure_private_dir(d: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether ctlinit may create files in `d` (read-only mounts included),
+/// without creating anything.
 fn probe_writable(d: &Path) -> io::Result<()> {
-    let probe = d.join(format!(".ctlinit-probe-{}", std::process::id()));
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&probe)?;
-    fs::remove_file(&probe)
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(d.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: access(2) on a NUL-terminated path we own.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 #[cfg(test)]

@@ -56,13 +56,22 @@ impl PidFile {
     pub fn write(&self, rec: &Record) -> io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');
-        let _ = fs::remove_file(&self.tmp);
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&self.tmp)?;
+        let open = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&self.tmp)
+        };
+        // A temp file left by a crash (or planted) is replaced, never followed.
+        let mut f = match open() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&self.tmp)?;
+                open()?
+            }
+            other => other?,
+        };
         f.write_all(&line)?;
         drop(f);
         // rename replaces a symlink at the target instead of following it.
@@ -101,11 +110,21 @@ impl std::fmt::Display for ReadError {
 /// Reads at most MAX_SIZE bytes and decodes them; never panics, never
 /// allocates more than the limit.
 pub fn read(path: &Path) -> Result<(Record, serde_json::Value), ReadError> {
-    let f = match fs::File::open(path) {
+    // O_NONBLOCK: opening a FIFO planted at the path must not hang the verb.
+    let f = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(ReadError::Missing),
         Err(e) => return Err(ReadError::Unreadable(e)),
     };
+    match f.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(ReadError::Invalid("not a regular file".into())),
+        Err(e) => return Err(ReadError::Unreadable(e)),
+    }
     let mut buf = Vec::new();
     f.take(MAX_SIZE + 1)
         .read_to_end(&mut buf)

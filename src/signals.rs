@@ -75,29 +75,29 @@ impl Intake {
         })
     }
 
-    /// Reads every pending signal.
+    /// Reads every pending signal, up to 16 per read(2).
     pub fn drain(&self, out: &mut Vec<Received>) {
+        const BATCH: usize = 16;
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
         loop {
             // SAFETY: signalfd_siginfo is plain old data.
-            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-            let size = std::mem::size_of::<libc::signalfd_siginfo>();
-            // SAFETY: reading into a buffer of exactly `size` bytes.
-            let n = unsafe {
-                libc::read(
-                    self.fd.as_raw_fd(),
-                    (&mut info as *mut libc::signalfd_siginfo).cast(),
-                    size,
-                )
-            };
-            if n != size as isize {
+            let mut infos: [libc::signalfd_siginfo; BATCH] = unsafe { std::mem::zeroed() };
+            // SAFETY: reading into a buffer of exactly BATCH * size bytes.
+            let n =
+                unsafe { libc::read(self.fd.as_raw_fd(), infos.as_mut_ptr().cast(), BATCH * size) };
+            if n <= 0 {
                 return; // EAGAIN: nothing more pending
             }
-            out.push(Received {
-                signo: info.ssi_signo as i32,
-                pid: info.ssi_pid as i32,
-                code: info.ssi_code,
-                value: info.ssi_int,
-            });
+            let got = n as usize / size;
+            out.extend(infos[..got].iter().map(|i| Received {
+                signo: i.ssi_signo as i32,
+                pid: i.ssi_pid as i32,
+                code: i.ssi_code,
+                value: i.ssi_int,
+            }));
+            if got < BATCH {
+                return;
+            }
         }
     }
 }

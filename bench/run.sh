@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# ctlinit benchmark suite — one command:
+#
+#   bench/run.sh            full run (~10 min): table on stdout, JSON in
+#                           bench/results/, and bench/RESULTS.md + bench/ratios.svg
+#   bench/run.sh --quick    smoke mode (< 3 min): few iterations, 2000 orphans;
+#                           exits 0 when the script works, even if targets are missed
+#
+# Other options (passed to bench/bench.py): --only startup,size,idle,signal,
+# reap,stop,restart,handoff  --no-docker  --keep (keep the temp dir)  -v.
+# CTLINIT_BIN=path skips the cargo build and measures that binary instead.
+#
+# Needs root (unshare --pid for the PID-1 figures), gcc with static glibc,
+# python3 (3.11, stdlib only), and the peers from Debian; missing peers are
+# installed with apt-get (waiting for, never racing, another apt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---- peers: command -> Debian package
+declare -A pkg=(
+    [tini]=tini [tini-static]=tini [dumb-init]=dumb-init [catatonit]=catatonit
+    [supervisord]=supervisor [runsv]=runit [s6-supervise]=s6 [unshare]=util-linux
+    [gcc]=gcc [strip]=binutils [file]=file [python3]=python3
+)
+missing=()
+for cmd in "${!pkg[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]}")
+done
+if [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ] && [ ! -e /usr/lib/libc.a ]; then
+    missing+=(libc6-dev)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    say "installing missing peers/tools: ${missing[*]}"
+    # DPkg::Lock::Timeout: wait for another apt/dpkg to finish instead of racing it
+    apt_install() {
+        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -o DPkg::Lock::Timeout=600 \
+            install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    }
+    if ! apt_install; then
+        timeout 900 apt-get -o DPkg::Lock::Timeout=600 update -qq
+        apt_install
+    fi
+fi
+
+# ---- ctlinit: the static release binary
+if [ -n "${CTLINIT_BIN:-}" ]; then
+    bin=$CTLINIT_BIN
+else
+    say "building the static release binary"
+    RUSTFLAGS='-C target-feature=+crt-static' timeout 1800 \
+        cargo build -q --release --target x86_64-unknown-linux-gnu --bin ctlinit
+    bin=target/x86_64-unknown-linux-gnu/release/ctlinit
+fi
+[ -x "$bin" ] || { say "no ctlinit binary at $bin"; exit 1; }
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+# The whole run is bounded too: quick < 3 min, full well under 30 min.
+limit=1800
+for a in "$@"; do [ "$a" = --quick ] && limit=600; done
+exec timeout -k 20 "$limit" python3 bench/bench.py --ctlinit "$bin" "$@"
