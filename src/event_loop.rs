@@ -129,11 +129,10 @@ impl EventLoop {
             }
             // Once per wake, and never just before an exit removes it.
             self.flush_pidfile();
-            self.wait(now);
+            received.clear();
+            self.wait(now, &mut received);
 
             let now = Instant::now();
-            received.clear();
-            self.intake.drain(&mut received);
             for r in &received {
                 let meaning =
                     signals::classify(r, self.cfg.reload_signal, &self.cfg.rewrite, self.own_pid);
@@ -228,8 +227,9 @@ impl EventLoop {
         vec![]
     }
 
-    /// Blocks until a descriptor is readable or the next deadline.
-    fn wait(&self, now: Instant) {
+    /// Blocks until a signal, a readable descriptor or the next deadline;
+    /// returns the signals that arrived.
+    fn wait(&self, now: Instant, received: &mut Vec<Received>) {
         let mut deadline = self.sup.deadline(self.tree_empty);
         if let Some(d) = self.watcher.as_ref().and_then(|w| w.deadline()) {
             deadline = Some(deadline.map_or(d, |x| x.min(d)));
@@ -238,6 +238,12 @@ impl EventLoop {
             let tick = now + POLL_INTERVAL;
             deadline = Some(deadline.map_or(tick, |x| x.min(tick)));
         }
+        let left = deadline.map(|d| d.saturating_duration_since(now));
+        if self.watcher.is_none() && self.notify.is_none() {
+            // Signals are the only event source: wait for them directly.
+            self.intake.wait(left, received);
+            return;
+        }
         let mut fds = vec![PollFd::new(self.intake.as_fd(), PollFlags::POLLIN)];
         if let Some(w) = &self.watcher {
             fds.push(PollFd::new(w.as_fd(), PollFlags::POLLIN));
@@ -245,12 +251,13 @@ impl EventLoop {
         if let Some(n) = &self.notify {
             fds.push(PollFd::new(n.as_fd(), PollFlags::POLLIN));
         }
-        let timeout = deadline.map(|d| {
-            let left = d.saturating_duration_since(now);
-            nix::sys::time::TimeSpec::from_duration(left)
-        });
         // ppoll takes a nanosecond timeout: a 10 ms backoff is 10 ms, not 11.
-        let _ = nix::poll::ppoll(&mut fds, timeout, None);
+        let _ = nix::poll::ppoll(
+            &mut fds,
+            left.map(nix::sys::time::TimeSpec::from_duration),
+            None,
+        );
+        self.intake.drain(received);
     }
 
     fn read_notify(&mut self, now: Instant) -> Vec<Action> {

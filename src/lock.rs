@@ -6,7 +6,7 @@
 use crate::error::Error;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File};
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -32,10 +32,14 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
         })?;
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(mut locked) => {
-            // A pre-existing file may hold garbage: replace it with our pid.
-            let _ = locked.set_len(0);
-            let _ = locked.rewind();
-            let _ = locked.write_all(format!("{}\n", std::process::id()).as_bytes());
+            // Overwrite in place; truncate only when old content (garbage, a
+            // longer pid) would remain — ftruncate costs a journal commit.
+            let line = format!("{}\n", std::process::id());
+            let old_len = locked.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+            let _ = locked.write_all(line.as_bytes());
+            if old_len > line.len() as u64 {
+                let _ = locked.set_len(line.len() as u64);
+            }
             Ok(Lock { _file: locked })
         }
         Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {

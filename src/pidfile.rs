@@ -78,8 +78,9 @@ impl PidFile {
         fs::rename(&self.tmp, &self.path)
     }
 
+    /// The temp file never outlives `write` (it is renamed, or removed on
+    /// the next write), so only the file itself goes.
     pub fn remove(&self) {
-        let _ = fs::remove_file(&self.tmp);
         let _ = fs::remove_file(&self.path);
     }
 }

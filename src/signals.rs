@@ -45,6 +45,7 @@ pub struct Received {
 
 pub struct Intake {
     fd: OwnedFd,
+    set: libc::sigset_t,
 }
 
 impl Intake {
@@ -72,7 +73,37 @@ impl Intake {
         // SAFETY: fd is a fresh descriptor that nothing else owns.
         Ok(Intake {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            set,
         })
+    }
+
+    /// Blocks until a handled signal arrives or `timeout` passes, and takes
+    /// it. This is the whole wait when ctlinit has no other descriptor to
+    /// watch: one `sigtimedwait` per wake, the leanest path a forwarded
+    /// signal can take (no poll, no second read for EAGAIN).
+    pub fn wait(&self, timeout: Option<std::time::Duration>, out: &mut Vec<Received>) {
+        let ts = timeout.map(|d| libc::timespec {
+            tv_sec: d.as_secs() as libc::time_t,
+            tv_nsec: d.subsec_nanos() as _,
+        });
+        let tsp = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: siginfo_t is plain old data; the set and timespec are valid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let signo = unsafe { libc::sigtimedwait(&self.set, &mut info, tsp) };
+        if signo > 0 {
+            // SAFETY: the kernel filled `info` for this signal; for signals
+            // without a sender the fields read as zero.
+            let (pid, value) =
+                unsafe { (info.si_pid(), info.si_value().sival_ptr as usize as i32) };
+            out.push(Received {
+                signo,
+                pid,
+                code: info.si_code,
+                value,
+            });
+        }
     }
 
     /// Reads every pending signal, up to 16 per read(2).
