@@ -221,6 +221,8 @@ const ENV_KEYS: &[(&str, Key, Option<char>)] = &[
 struct Builder {
     cfg: Config,
     ready_set: bool,
+    /// The flag or variable that set --ready, named in its error.
+    ready_src: String,
     verbose: u32,
     quiet: bool,
     env_level: Option<LevelFilter>,
@@ -345,6 +347,7 @@ impl Builder {
                     _ => return Err(bad(src, v, "none, port, listen or notify")),
                 };
                 self.ready_set = true;
+                self.ready_src = src.to_string();
             }
             Key::ReadyTimeout => c.ready_timeout = duration(src, v)?,
             Key::PortTimeout => c.port_timeout = duration(src, v)?,
@@ -405,9 +408,10 @@ impl Builder {
             self.cfg.ready = ReadyMode::Port;
         }
         if self.cfg.ready == ReadyMode::Port && self.cfg.ports.is_empty() {
-            return Err(Error::Usage(
-                "--ready port needs at least one --port".into(),
-            ));
+            return Err(Error::Usage(format!(
+                "{} port needs at least one --port (or CTLINIT_PORT)",
+                self.ready_src
+            )));
         }
         self.cfg.log_level = if self.quiet {
             LevelFilter::Error
@@ -763,6 +767,10 @@ mod tests {
         assert!(e.contains("--backoff"), "{e}");
         let e = err(&["--restart", "sometimes", "d"], &[]);
         assert!(e.contains("sometimes"), "{e}");
+        let e = err(&["d"], &[("CTLINIT_READY", "port")]);
+        assert!(e.contains("CTLINIT_READY"), "{e}");
+        let e = err(&["--stop-signal", "RTMIN+2147483647", "d"], &[]);
+        assert!(e.contains("RTMIN+2147483647"), "{e}");
         let e = err(&["--marker", "1BAD", "d"], &[]);
         assert!(e.contains("1BAD"), "{e}");
         let e = err(&["--bogus", "d"], &[]);

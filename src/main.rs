@@ -6,6 +6,8 @@ mod daemon;
 mod error;
 mod event_loop;
 mod exit_status;
+#[cfg(test)]
+mod fuzz_tests;
 mod lock;
 mod notify;
 mod paths;

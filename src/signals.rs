@@ -83,7 +83,7 @@ impl Intake {
     /// signal can take (no poll, no second read for EAGAIN).
     pub fn wait(&self, timeout: Option<std::time::Duration>, out: &mut Vec<Received>) {
         let ts = timeout.map(|d| libc::timespec {
-            tv_sec: d.as_secs() as libc::time_t,
+            tv_sec: d.as_secs() as _,
             tv_nsec: d.subsec_nanos() as _,
         });
         let tsp = ts
@@ -248,11 +248,11 @@ pub fn parse_signal(s: &str) -> Option<i32> {
         (libc::SIGRTMAX(), name.strip_prefix("RTMAX")?)
     };
     let n = match rest {
-        "" => base,
-        r if r.starts_with('+') => base + r[1..].parse::<i32>().ok()?,
-        r if r.starts_with('-') => base - r[1..].parse::<i32>().ok()?,
-        _ => return None,
-    };
+        "" => Some(base),
+        r if r.starts_with('+') => r[1..].parse::<i32>().ok().and_then(|k| base.checked_add(k)),
+        r if r.starts_with('-') => r[1..].parse::<i32>().ok().and_then(|k| base.checked_sub(k)),
+        _ => None,
+    }?;
     (libc::SIGRTMIN()..=libc::SIGRTMAX())
         .contains(&n)
         .then_some(n)

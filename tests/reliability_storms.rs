@@ -1,7 +1,7 @@
 //! Issue 6, scenarios 1-3: storms of orphans, signals and restart requests
 //! against the real binary.
 //!
-//! Bounded for CI (about 30 s for the file on 2 cores). `CTLINIT_SOAK=1`
+//! Bounded for CI (about 15 s for the file on 2 cores). `CTLINIT_SOAK=1`
 //! lengthens every scenario: 200 000 orphans instead of 20 000, 1 000 000
 //! signals instead of 10 000, a 10 s restart storm of 10 000 requests
 //! instead of 1 s / 1 000.
@@ -430,7 +430,10 @@ fn restart_storm() {
     let verbs_deadline = Instant::now() + secs(25.0);
     for c in verbs {
         let o = wait_child(c, verbs_deadline.saturating_duration_since(Instant::now()));
-        let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let text = |b: Option<&Vec<u8>>| {
+            b.map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
         verb_results.push((
             o.as_ref().and_then(|o| o.status.code()),
             text(o.as_ref().map(|o| &o.stdout)),

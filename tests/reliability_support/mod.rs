@@ -177,6 +177,10 @@ pub struct Measured {
 /// Runs `cmd` (stdin null, stdout/stderr to files in `dir`), waits at most
 /// `timeout` through wait4 (so the peak RSS comes back), and on timeout
 /// kills it by PID and returns `code: None`.
+///
+/// Linux folds the RSS the child had before its exec — a copy of this test
+/// process's — into `ru_maxrss`, so compare it with the same measure of a
+/// baseline run rather than read it as the program's own peak.
 pub fn run_measured(dir: &TestDir, name: &str, mut cmd: Command, timeout: Duration) -> Measured {
     let out = dir.join(&format!("{name}.stdout"));
     let err = dir.join(&format!("{name}.stderr"));
@@ -447,4 +451,27 @@ pub fn wait_child(mut c: Child, timeout: Duration) -> Option<std::process::Outpu
             }
         }
     }
+}
+
+/// Copies of ctlinit and the fixture in `dir/bin` (mode 0755), for runs as
+/// another user: the checkout (and so `target/`) may sit below a directory
+/// that user cannot enter, such as /root.
+pub fn bins_for_others(dir: &TestDir) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    let _ = fs::create_dir(&bin);
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = |from: PathBuf, name: &str| {
+        let to = bin.join(name);
+        if !to.exists() {
+            fs::copy(&from, &to)
+                .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        to
+    };
+    (
+        copy(ctlinit_bin(), "ctlinit"),
+        copy(fixture_bin(), "fixture"),
+    )
 }
