@@ -631,15 +631,15 @@ impl Supervisor {
     }
 
     /// A signal to forward to the daemon (dropped when none runs).
-    pub fn on_forward(&self, sig: i32) -> Vec<Action> {
+    pub fn on_forward(&self, sig: i32) -> Option<Action> {
         match self.daemon() {
-            Some(pid) => vec![Action::Signal {
+            Some(pid) => Some(Action::Signal {
                 pid: self.target(pid),
                 sig,
-            }],
+            }),
             None => {
                 debug!("no daemon running: {} not forwarded", signals::name(sig));
-                vec![]
+                None
             }
         }
     }

@@ -133,6 +133,7 @@ impl EventLoop {
             self.wait(now, &mut received);
 
             let now = Instant::now();
+            let mut only_forwards = !received.is_empty();
             for r in &received {
                 let meaning =
                     signals::classify(r, self.cfg.reload_signal, &self.cfg.rewrite, self.own_pid);
@@ -141,6 +142,7 @@ impl EventLoop {
                     signals::name(r.signo),
                     r.pid
                 );
+                only_forwards &= matches!(meaning, Meaning::Forward(_) | Meaning::Drop);
                 match meaning {
                     Meaning::Reap | Meaning::Drop => {}
                     Meaning::Stop { forward } => {
@@ -149,7 +151,12 @@ impl EventLoop {
                     Meaning::Restart { via } => {
                         actions.extend(self.sup.on_restart_request(via, now))
                     }
-                    Meaning::Forward(sig) => actions.extend(self.sup.on_forward(sig)),
+                    // The hot path: performed at once, no queue, no allocation.
+                    Meaning::Forward(sig) => {
+                        if let Some(a) = self.sup.on_forward(sig) {
+                            self.perform(a, &mut actions);
+                        }
+                    }
                 }
             }
             // Forward before reaping and ticking: signal latency is the
@@ -157,7 +164,15 @@ impl EventLoop {
             if let Some(out) = self.perform_all(&mut actions) {
                 return out;
             }
-            // Reap on every wake, not only on SIGCHLD.
+            // A wake that only carried forwarded signals changed nothing else:
+            // back to the wait at once, so the daemon gets the CPU sooner. No
+            // child event can be missed — SIGCHLD stays pending (blocked) and
+            // ends the next wait — and a deadline that passed meanwhile makes
+            // that wait return at once.
+            if only_forwards && self.watcher.is_none() && self.notify.is_none() {
+                continue;
+            }
+            // Reap on every other wake, not only on SIGCHLD: they coalesce.
             changes.clear();
             self.tree_empty = !reaper::reap(&mut changes);
             for c in &changes {
