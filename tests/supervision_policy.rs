@@ -17,28 +17,6 @@ const T: f64 = 10.0;
 
 // ------------------------------------------------------------------ helpers
 
-/// Unwraps a harness result, printing its message (with file tails) as is.
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn generation(v: &Value) -> u64 {
-    v["generation"].as_u64().unwrap_or(0)
-}
-
-/// Waits until the PID file shows generation `g` in state `ready`.
-fn wait_gen_ready(ctl: &Ctl, g: u64) -> Value {
-    ok(ctl.wait_pidfile(|v| generation(v) == g && v["state"] == "ready", secs(T)))
-}
-
-/// The fixture's "ready <pid>" lines so far.
-fn ready_lines(ctl: &Ctl) -> usize {
-    ctl.out_lines()
-        .iter()
-        .filter(|l| l.starts_with("ready "))
-        .count()
-}
-
 /// The crash-n counter: how many times the fixture ran.
 fn runs(counter: &std::path::Path) -> u64 {
     fs::read_to_string(counter)
@@ -210,7 +188,7 @@ fn on_failure_recovers_then_stops(mode: Mode) {
         .fixture(&["crash-n", cnt.to_str().unwrap(), "2", "1"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    let v = wait_gen_ready(&ctl, 3);
+    let v = wait_gen_ready(&ctl, 3, T);
     assert_eq!(
         (v["exits"].as_u64(), v["restarts"].as_u64()),
         (Some(2), Some(2)),
@@ -247,7 +225,7 @@ fn always_restarts_clean_exits_without_giving_up(mode: Mode) {
         let mut ctl = b
             .fixture(&["crash-n", cnt.to_str().unwrap(), "3", code])
             .spawn();
-        let v = wait_gen_ready(&ctl, 4);
+        let v = wait_gen_ready(&ctl, 4, T);
         assert_eq!(
             (v["exits"].as_u64(), v["restarts"].as_u64()),
             (Some(3), Some(3)),

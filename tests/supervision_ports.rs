@@ -18,28 +18,6 @@ const T: f64 = 10.0;
 
 // ------------------------------------------------------------------ helpers
 
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn generation(v: &Value) -> u64 {
-    v["generation"].as_u64().unwrap_or(0)
-}
-
-fn wait_gen_ready(ctl: &Ctl, g: u64, timeout: f64) -> Value {
-    ok(ctl.wait_pidfile(
-        |v| generation(v) == g && v["state"] == "ready",
-        secs(timeout),
-    ))
-}
-
-fn ready_lines(ctl: &Ctl) -> usize {
-    ctl.out_lines()
-        .iter()
-        .filter(|l| l.starts_with("ready "))
-        .count()
-}
-
 /// A TCP port for test `slot` in `mode`, from 31000 + 20*slot (+10 in PID-1
 /// mode): the first of ten that nothing listens on.
 fn port(slot: u16, mode: Mode) -> u16 {

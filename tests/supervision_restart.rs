@@ -20,18 +20,6 @@ const T: f64 = 10.0;
 
 // ------------------------------------------------------------------ helpers
 
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn generation(v: &Value) -> u64 {
-    v["generation"].as_u64().unwrap_or(0)
-}
-
-fn wait_gen_ready(ctl: &Ctl, g: u64) -> Value {
-    ok(ctl.wait_pidfile(|v| generation(v) == g && v["state"] == "ready", secs(T)))
-}
-
 /// Asserts that the PID file keeps showing generation `g`, ready, for `dur`.
 fn assert_gen_stays(ctl: &Ctl, g: u64, dur: Duration, why: &str) {
     let t0 = Instant::now();
@@ -44,13 +32,6 @@ fn assert_gen_stays(ctl: &Ctl, g: u64, dur: Duration, why: &str) {
         );
         thread::sleep(POLL);
     }
-}
-
-fn ready_lines(ctl: &Ctl) -> usize {
-    ctl.out_lines()
-        .iter()
-        .filter(|l| l.starts_with("ready "))
-        .count()
 }
 
 fn s(p: &Path) -> &str {
@@ -126,9 +107,9 @@ fn reload_signal_restarts_exactly_once(mode: Mode) {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     ctl.signal(libc::SIGHUP);
-    let v = wait_gen_ready(&ctl, 2);
+    let v = wait_gen_ready(&ctl, 2, T);
     assert_eq!(
         (v["exits"].as_u64(), v["restarts"].as_u64()),
         (Some(1), Some(1)),
@@ -164,7 +145,7 @@ fn restart_verb_restarts_exactly_once() {
         .fixture(&["sigprint"])
         .spawn();
     let p1 = ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     let ran = restart_verb(&dir, "verb", &ctl.pidfile, &["--timeout", "20s"]);
     assert_eq!(ran.code, Some(0), "{ran:?}{}", ctl.context());
     let v = ok(ctl.read_pidfile_json());
@@ -203,9 +184,9 @@ fn watch_change_restarts_exactly_once(mode: Mode) {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     fs::write(&cfg, "level=2\n").unwrap();
-    let v = wait_gen_ready(&ctl, 2);
+    let v = wait_gen_ready(&ctl, 2, T);
     assert_eq!(
         (v["exits"].as_u64(), v["restarts"].as_u64()),
         (Some(1), Some(1)),
@@ -236,7 +217,7 @@ fn burst_of_mixed_requests_restarts_at_most_twice() {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
 
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
@@ -350,7 +331,7 @@ fn burst_with_a_debounced_watch_change_restarts_at_most_twice() {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    let first = wait_gen_ready(&ctl, 1);
+    let first = wait_gen_ready(&ctl, 1, T);
     // Requests within 250 ms of a spawn are merged and served when that window
     // ends (README "One restart path"); start the burst after generation 1's.
     let spawned_ms = first["started_at_ms"].as_u64().unwrap();
@@ -411,7 +392,7 @@ fn requests_while_starting_cause_one_more_restart(mode: Mode) {
         (1, Some("starting")),
         "the HUPs came while starting: {v}"
     );
-    let v = wait_gen_ready(&ctl, 2);
+    let v = wait_gen_ready(&ctl, 2, T);
     assert_eq!(v["restarts"], 1, "{v}");
     assert_gen_stays(
         &ctl,
@@ -442,7 +423,7 @@ fn requests_while_stopping_are_served_by_that_restart() {
         .fixture(&["sigprint", "--ignore-term"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     ctl.signal(libc::SIGHUP);
     ok(ctl.wait_state("stopping", secs(T)));
     ctl.signal(libc::SIGHUP);
@@ -453,7 +434,7 @@ fn requests_while_stopping_are_served_by_that_restart() {
         ran.stdout.starts_with("restarted: generation 1 -> 2 "),
         "{ran:?}"
     );
-    let v = wait_gen_ready(&ctl, 2);
+    let v = wait_gen_ready(&ctl, 2, T);
     assert_eq!(
         v["last_exit"]["status"], 137,
         "generation 1 ignored TERM and was killed: {v}"
@@ -487,7 +468,7 @@ fn term_mid_restart_stops_everything(mode: Mode) {
         .spawn();
     let daemon = ok(ctl.wait_ready_pid(secs(T)));
     let daemon_host = ctl.host_pid(daemon).expect("daemon's host pid");
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     let t0 = Instant::now();
     ctl.signal(libc::SIGHUP);
     ok(ctl.wait_state("stopping", secs(T)));
@@ -539,7 +520,7 @@ fn hup_then_term_back_to_back(mode: Mode) {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     ctl.signal(libc::SIGHUP);
     ctl.signal(libc::SIGTERM);
     assert_eq!(ctl.wait_code(secs(T)), Ok(143), "{}", ctl.context());
@@ -567,7 +548,7 @@ fn watching(dir: &TestDir, mode: Mode, path: &Path) -> Ctl {
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     ctl
 }
 
@@ -604,7 +585,7 @@ fn watch_touch_is_no_change() {
     assert!(st.success());
     assert_gen_stays(&ctl, 1, secs(1.2), "touch is no change");
     fs::write(&cfg, "a=2\n").unwrap();
-    wait_gen_ready(&ctl, 2);
+    wait_gen_ready(&ctl, 2, T);
     finish(ctl, 2);
 }
 
@@ -625,7 +606,7 @@ fn watch_identical_bytes_are_no_change() {
         "identical bytes by rename are no change",
     );
     rename_replace(&cfg, "a=2\n");
-    wait_gen_ready(&ctl, 2);
+    wait_gen_ready(&ctl, 2, T);
     assert_gen_stays(&ctl, 2, secs(1.0), "one change");
     finish(ctl, 2);
 }
@@ -638,11 +619,11 @@ fn watch_rename_replace_restarts() {
     fs::write(&cfg, "a=1\n").unwrap();
     let ctl = watching(&dir, Mode::Subreaper, &cfg);
     rename_replace(&cfg, "a=2\n");
-    wait_gen_ready(&ctl, 2);
+    wait_gen_ready(&ctl, 2, T);
     assert_gen_stays(&ctl, 2, secs(1.0), "one rename-replace, one restart");
     // And the watch follows the new inode.
     rename_replace(&cfg, "a=3\n");
-    wait_gen_ready(&ctl, 3);
+    wait_gen_ready(&ctl, 3, T);
     finish(ctl, 3);
 }
 
@@ -672,10 +653,10 @@ fn watch_configmap_symlink_swap(mode: Mode) {
         assert!(st.success(), "{script}");
     };
     swap("..2024_a", "..2024_b", "port=2\n");
-    wait_gen_ready(&ctl, 2);
+    wait_gen_ready(&ctl, 2, T);
     assert_gen_stays(&ctl, 2, secs(1.0), "one swap, one restart");
     swap("..2024_b", "..2024_c", "port=3\n");
-    wait_gen_ready(&ctl, 3);
+    wait_gen_ready(&ctl, 3, T);
     assert_gen_stays(&ctl, 3, secs(1.0), "second swap, one more restart");
     finish(ctl, 3);
 }
@@ -697,7 +678,7 @@ fn watch_three_quick_writes_restart_once() {
         "the writes took {:?}",
         t0.elapsed()
     );
-    wait_gen_ready(&ctl, 2);
+    wait_gen_ready(&ctl, 2, T);
     assert_gen_stays(
         &ctl,
         2,
@@ -842,7 +823,7 @@ fn restart_verb_times_out_when_the_new_generation_is_never_ready() {
         .args(["sh", "-c", &script])
         .spawn();
     ok(ctl.wait_out(|l| l == "notified", secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     let ran = restart_verb(&dir, "verb", &ctl.pidfile, &["--timeout", "1s"]);
     assert_eq!(ran.code, Some(1), "{ran:?}{}", ctl.context());
     assert_between("restart --timeout 1s", ran.elapsed, secs(0.9), secs(5.0));
@@ -889,7 +870,7 @@ exec sleep 600"#,
         .args(["sh", "-c", &script])
         .spawn();
     ok(ctl.wait_out(|l| l.starts_with("ready "), secs(T)));
-    wait_gen_ready(&ctl, 1);
+    wait_gen_ready(&ctl, 1, T);
     fs::write(&go, "").unwrap();
     let line = ok(ctl.wait_out(|l| l.starts_with("verb rc="), secs(T)));
     let verb_out = fs::read_to_string(&ro).unwrap_or_default();

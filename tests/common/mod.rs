@@ -1044,3 +1044,31 @@ macro_rules! both_modes {
         }
     )*};
 }
+
+// ------------------------------------------------ supervision test helpers
+
+/// Unwraps a bounded wait, failing the test with its message.
+pub fn ok<T>(r: Result<T, String>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The PID file's generation (0 when absent).
+pub fn generation(v: &Value) -> u64 {
+    v["generation"].as_u64().unwrap_or(0)
+}
+
+/// Waits until the PID file shows generation `g` in state `ready`.
+pub fn wait_gen_ready(ctl: &Ctl, g: u64, timeout: f64) -> Value {
+    ok(ctl.wait_pidfile(
+        |v| generation(v) == g && v["state"] == "ready",
+        secs(timeout),
+    ))
+}
+
+/// How many daemon starts the fixture reported ("ready <pid>" lines).
+pub fn ready_lines(ctl: &Ctl) -> usize {
+    ctl.out_lines()
+        .iter()
+        .filter(|l| l.starts_with("ready "))
+        .count()
+}

@@ -34,10 +34,6 @@ pub fn scaled<T>(ci: T, soak_value: T) -> T {
     }
 }
 
-pub fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
 /// Heavy scenarios of one file take this lock so their figures (RSS, timings)
 /// are not skewed by a sibling test hammering the same 2 cores.
 pub fn serial() -> MutexGuard<'static, ()> {
