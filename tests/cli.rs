@@ -638,3 +638,20 @@ fn accepted_spellings_run_normally() {
         );
     }
 }
+
+/// The README shows `ctlinit --help` verbatim; this keeps the two in step.
+#[test]
+fn readme_shows_the_help_text_verbatim() {
+    let readme = include_str!("../README.md");
+    let start = "This is `ctlinit --help`, verbatim:\n\n```text\n";
+    let i = readme.find(start).expect("README lacks the --help block") + start.len();
+    let j = i + readme[i..].find("```").expect("unterminated --help block");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ctlinit"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(
+        readme[i..j].trim(),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+}
