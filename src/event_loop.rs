@@ -159,8 +159,7 @@ impl EventLoop {
                     }
                 }
             }
-            // Forward before reaping and ticking: signal latency is the
-            // daemon's, not ours.
+            // Stop and restart actions next, still before reaping and ticking.
             if let Some(out) = self.perform_all(&mut actions) {
                 return out;
             }
