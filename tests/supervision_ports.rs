@@ -268,29 +268,28 @@ fn waits_for_a_port_released_within_port_timeout() {
 
 /// The port is taken by an outside process between generations: the restart
 /// stops the old generation, then ctlinit exits 69 without spawning the next.
-#[test]
-fn port_taken_between_generations_exits_69_without_spawning() {
-    let dir = TestDir::new("port-busy-restart");
-    let p = port(3, Mode::Subreaper);
+/// Generation 1 runs with `--port P`; then the test itself binds P (a holder
+/// outside ctlinit's tree) and asks for a restart with HUP, so the next start
+/// has to wait for P. Returns the supervisor, P and the test's listener.
+fn port_taken_then_reload(dir: &TestDir, slot: u16, port_timeout: &str) -> (Ctl, u16, TcpListener) {
+    let p = port(slot, Mode::Subreaper);
     let ps = p.to_string();
-    let mut ctl = Ctl::builder(&dir, Mode::Subreaper)
-        .args([
-            "--port",
-            &ps,
-            "--ready",
-            "none",
-            "--reload-signal",
-            "HUP",
-            "--port-timeout",
-            "500ms",
-        ])
-        .args(["--restart", "always"])
+    let mut ctl = Ctl::builder(dir, Mode::Subreaper)
+        .args(["--port", &ps, "--ready", "none", "--reload-signal", "HUP"])
+        .args(["--port-timeout", port_timeout, "--restart", "always"])
         .fixture(&["sigprint"])
         .spawn();
     ok(ctl.wait_ready_pid(secs(T)));
     wait_gen_ready(&ctl, 1, T);
-    let _held = TcpListener::bind(("127.0.0.1", p)).expect("bind the test's own listener");
+    let held = TcpListener::bind(("127.0.0.1", p)).expect("bind the test's own listener");
     ctl.signal(libc::SIGHUP);
+    (ctl, p, held)
+}
+
+#[test]
+fn port_taken_between_generations_exits_69_without_spawning() {
+    let dir = TestDir::new("port-busy-restart");
+    let (mut ctl, p, _held) = port_taken_then_reload(&dir, 3, "500ms");
     assert_eq!(ctl.wait_code(secs(T)), Ok(69), "{}", ctl.context());
     let line = error_line_naming(&ctl, p)
         .unwrap_or_else(|| panic!("no error line naming port {p}{}", ctl.context()));
@@ -316,26 +315,7 @@ fn port_taken_between_generations_exits_69_without_spawning() {
 #[test]
 fn term_while_waiting_for_a_port_exits_at_once() {
     let dir = TestDir::new("port-wait-term");
-    let p = port(9, Mode::Subreaper);
-    let ps = p.to_string();
-    let mut ctl = Ctl::builder(&dir, Mode::Subreaper)
-        .args([
-            "--port",
-            &ps,
-            "--ready",
-            "none",
-            "--reload-signal",
-            "HUP",
-            "--port-timeout",
-            "30s",
-        ])
-        .args(["--restart", "always"])
-        .fixture(&["sigprint"])
-        .spawn();
-    ok(ctl.wait_ready_pid(secs(T)));
-    wait_gen_ready(&ctl, 1, T);
-    let held = TcpListener::bind(("127.0.0.1", p)).expect("bind the test's own listener");
-    ctl.signal(libc::SIGHUP);
+    let (mut ctl, _, held) = port_taken_then_reload(&dir, 9, "30s");
     let v = ok(ctl.wait_pidfile(|v| v["state"] == "backoff" && v["exits"] == 1, secs(T)));
     assert_eq!(v["pid"], Value::Null, "{v}");
     thread::sleep(Duration::from_millis(200));
