@@ -520,6 +520,10 @@ fn notify(rest: &[String]) -> ! {
         exit(1)
     };
     let target = target.to_string_lossy().into_owned();
+    // ctlinit may stop this generation the instant READY=1 arrives (a restart
+    // requested while starting); hold signals until the line below is written
+    // so the log never misses a notification that was sent.
+    let held = block(&catchable());
     let sent = (|| -> std::io::Result<()> {
         let addr = match target.strip_prefix('@') {
             Some(name) => {
@@ -542,6 +546,8 @@ fn notify(rest: &[String]) -> ! {
             exit(1)
         }
     }
+    // SAFETY: valid set pointer; pending signals are delivered here.
+    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &held, std::ptr::null_mut()) };
     sleep_forever()
 }
 
