@@ -44,7 +44,7 @@ QUICK = dict(
 )
 FULL = dict(
     startup_rounds=500, idle_windows=3, idle_secs=5.0, sig_rounds=1000,
-    orphans=20000, wave=5000, reap_rounds=5, stop_rounds=60,
+    orphans=20000, wave=5000, reap_rounds=15, stop_rounds=60,
     restart_gaps=12, ctl_gaps=300, doubling_gaps=9, docker_gaps=7,
     handoff_rounds=60, restart_deadline=90.0,
 )

@@ -179,6 +179,37 @@ fn exec_failures_exit_127_and_126(mode: Mode) {
     fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
     assert_exec_failure(mode, "not-executable", &file.to_string_lossy(), 126, &[]);
     assert_exec_failure(mode, "directory", &dir.path().to_string_lossy(), 126, &[]);
+
+    // Executable, but neither a binary nor a #! script: not run through
+    // /bin/sh behind the operator's back (README, Interpretations).
+    let file = dir.join("no-shebang");
+    fs::write(&file, "echo should not run\n").unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_exec_failure(mode, "no-shebang", &file.to_string_lossy(), 126, &[]);
+}
+
+/// COMMAND without a '/' is searched on PATH like execvp: an entry that is
+/// there but not executable is skipped, and the next one runs.
+fn path_search_skips_a_denied_entry(mode: Mode) {
+    let dir = TestDir::new("path-search");
+    let (denied, good) = (dir.join("denied"), dir.join("good"));
+    fs::create_dir(&denied).unwrap();
+    fs::create_dir(&good).unwrap();
+    let shadow = denied.join("ctlinit-test-tool");
+    fs::write(&shadow, "#!/bin/sh\nexit 9\n").unwrap();
+    fs::set_permissions(&shadow, fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(fixture_bin(), good.join("ctlinit-test-tool")).unwrap();
+    let path = format!(
+        "{}:{}:/usr/sbin:/usr/bin:/sbin:/bin",
+        denied.display(),
+        good.display()
+    );
+    let mut ctl = Ctl::builder(&dir, mode)
+        .env("PATH", &path)
+        .args(["ctlinit-test-tool", "argv", "found"])
+        .spawn();
+    assert_eq!(ctl.wait_code(secs(T)), Ok(0), "{}", ctl.stderr_text());
+    assert_eq!(ctl.out_lines(), ["arg found", "ready"]);
 }
 
 fn env_map(ctl: &Ctl) -> HashMap<String, String> {
@@ -246,6 +277,7 @@ both_modes!(
     daemon_rt_signals_32_33_not_ignored_even_if_inherited,
     daemon_inherits_stdout,
     exec_failures_exit_127_and_126,
+    path_search_skips_a_denied_entry,
     markers_in_daemon_environment,
     markers_from_environment,
 );
