@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # ctlinit benchmark suite — one command:
 #
-#   bench/run.sh            full run (~10 min): table on stdout, JSON in
+#   bench/run.sh            full run (~4 min): table on stdout, JSON in
 #                           bench/results/, and bench/RESULTS.md + bench/ratios.svg
-#   bench/run.sh --quick    smoke mode (< 3 min): few iterations, 2000 orphans;
+#   bench/run.sh --quick    smoke mode (< 1 min): few iterations, 2000 orphans;
 #                           exits 0 when the script works, even if targets are missed
 #
 # Other options (passed to bench/bench.py): --only startup,size,idle,signal,
