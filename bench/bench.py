@@ -1278,7 +1278,7 @@ def results_md(table, notes, res, quick):
 def main():
     global TMP, VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="few iterations, fewer orphans (smoke check, < 3 min)")
+    ap.add_argument("--quick", action="store_true", help="few iterations, fewer orphans (smoke check, < 1 min)")
     ap.add_argument("--ctlinit", required=True, help="the static release ctlinit binary")
     ap.add_argument("--only", default="", help="comma-separated subset: startup,size,idle,signal,reap,stop,restart,handoff")
     ap.add_argument("--no-docker", action="store_true", help="skip the Docker restart-policy figure")
