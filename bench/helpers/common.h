@@ -49,4 +49,22 @@ static inline void stamp(int fd, char tag, int64_t ns)
     if (write_all(fd, line, (size_t)n) < 0)
         die("write stamp");
 }
+
+/* The ready handshake of the signal-waiting helpers: block SIGS (0-ended)
+ * so none is lost, open FIFO for writing, write 'R'. Returns the FIFO fd;
+ * *set is the blocked set, for sigwaitinfo. */
+static inline int block_and_ready(const char *fifo, const int *sigs, sigset_t *set)
+{
+    sigemptyset(set);
+    for (; *sigs; sigs++)
+        sigaddset(set, *sigs);
+    if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+        die("sigprocmask");
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("open fifo");
+    if (write_all(fd, "R", 1) < 0)
+        die("write ready");
+    return fd;
+}
 #endif

@@ -12,17 +12,8 @@ int main(int argc, char **argv)
         return 2;
     }
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-        die("sigprocmask");
-    int fd = open(argv[1], O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        die("open fifo");
-    if (write_all(fd, "R", 1) < 0)
-        die("write ready");
+    static const int sigs[] = {SIGUSR1, SIGTERM, SIGINT, 0};
+    int fd = block_and_ready(argv[1], sigs, &set);
     for (;;) {
         int sig = sigwaitinfo(&set, NULL);
         if (sig < 0) {
