@@ -75,12 +75,12 @@ fn last_exit_after_signal_and_code(mode: Mode) {
     let cases: [(&[&str], Value, i32); 2] = [
         (
             &["kill", "9"],
-            serde_json::json!({"code": null, "signal": 9, "status": 137}),
+            serde_json::json!({"code": null, "signal": 9, "status": 137, "oom_kill": false}),
             137,
         ),
         (
             &["exit", "3"],
-            serde_json::json!({"code": 3, "signal": null, "status": 3}),
+            serde_json::json!({"code": 3, "signal": null, "status": 3, "oom_kill": false}),
             3,
         ),
     ];

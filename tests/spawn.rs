@@ -37,11 +37,17 @@ fn check_clean_process(mode: Mode, ctl: &mut Ctl, what: &str) {
         pid.to_string(),
         "{what}: the daemon leads its own process group (§3)"
     );
-    assert_eq!(
+    // Its own group inside ctlinit's session, as tini does: a new session
+    // would also be a new scheduler autogroup (§3).
+    assert_ne!(
         st["sid"],
         pid.to_string(),
-        "{what}: no controlling terminal -> its own session (§3)"
+        "{what}: the daemon stays in ctlinit's session (§3)"
     );
+    if mode == Mode::Subreaper {
+        let ctl_session = proc_stat(ctl.pid).expect("ctlinit's stat").session;
+        assert_eq!(st["sid"], ctl_session.to_string(), "{what}: ctlinit's session (§3)");
+    }
     assert_eq!(
         st["ppid"],
         ctl.ns_pid().to_string(),

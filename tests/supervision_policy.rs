@@ -603,7 +603,7 @@ fn pidfile_truthful_during_crash_storm(mode: Mode) {
     );
     assert_eq!(
         last["last_exit"],
-        serde_json::json!({"code":1,"signal":null,"status":1}),
+        serde_json::json!({"code":1,"signal":null,"status":1,"oom_kill":false}),
         "{last}"
     );
 }

@@ -21,8 +21,7 @@ fn fallback_dir() -> PathBuf {
     let tmp = std::env::var_os("TMPDIR")
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "/tmp".into());
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let uid = nix::unistd::getuid().as_raw();
     PathBuf::from(tmp).join(format!("ctlinit-{uid}"))
 }
 
@@ -40,11 +39,12 @@ pub fn for_supervisor(
     let mut warning = None;
     let pidfile = match pidfile {
         Some(p) => {
+            must_be_regular("--pidfile", p)?;
             let dir = parent(p);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
                 .map_err(|e| {
-                    Error::Config(format!(
+                    Error::Setup(format!(
                         "cannot use --pidfile {}: {e}; choose a writable path",
                         p.display()
                     ))
@@ -63,11 +63,12 @@ pub fn for_supervisor(
     };
     let lockfile = match (lockfile, &pidfile) {
         (Some(l), _) => {
+            must_be_regular("--lockfile", l)?;
             let dir = parent(l);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
                 .map_err(|e| {
-                    Error::Config(format!(
+                    Error::Setup(format!(
                         "cannot use --lockfile {}: {e}; choose a writable path",
                         l.display()
                     ))
@@ -78,6 +79,32 @@ pub fn for_supervisor(
         (None, None) => None,
     };
     Ok((Paths { pidfile, lockfile }, warning))
+}
+
+/// An explicit path that exists must be a regular file (§14.31): ctlinit
+/// never renames over, writes into or removes a directory, FIFO, socket or
+/// device (as root, `--pidfile /dev/null` would otherwise destroy it).
+fn must_be_regular(flag: &str, p: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(m) = fs::metadata(p) else {
+        return Ok(());
+    };
+    let t = m.file_type();
+    let what = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    Err(Error::Usage(format!(
+        "invalid value '{}' for {flag}: it is {what}, not a regular file; name a file ctlinit may create and replace",
+        p.display()
+    )))
 }
 
 /// Where the verbs look when no path is given: the default, else the fallback.
@@ -138,8 +165,7 @@ fn ensure_private_dir(d: &Path) -> io::Result<()> {
         Err(e) => return Err(e),
     }
     let m = fs::symlink_metadata(d)?;
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let uid = nix::unistd::getuid().as_raw();
     if !m.file_type().is_dir() {
         return Err(io::Error::other(format!(
             "{} is not a directory",
@@ -166,14 +192,8 @@ fn ensure_private_dir(d: &Path) -> io::Result<()> {
 /// Whether ctlinit may create files in `d` (read-only mounts included),
 /// without creating anything.
 fn probe_writable(d: &Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(d.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: access(2) on a NUL-terminated path we own.
-    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    use nix::unistd::{access, AccessFlags};
+    access(d, AccessFlags::W_OK | AccessFlags::X_OK).map_err(io::Error::from)
 }
 
 #[cfg(test)]
@@ -190,6 +210,17 @@ mod tests {
         assert_eq!(p.lockfile, Some(PathBuf::from("/a/ctlinit.lock")));
         let p = for_verbs(Some(Path::new("/a/b.pid")), Some(Path::new("/l")));
         assert_eq!(p.lockfile, Some(PathBuf::from("/l")));
+    }
+
+    #[test]
+    fn an_explicit_pidfile_or_lock_that_is_not_a_regular_file_is_refused() {
+        for (p, what) in [("/dev/null", "a device"), ("/tmp", "a directory")] {
+            let e = for_supervisor(Some(Path::new(p)), None).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(what) && e.to_string().contains(p), "{e}");
+            let e = for_supervisor(None, Some(Path::new(p))).unwrap_err();
+            assert!(e.to_string().contains("--lockfile"), "{e}");
+        }
     }
 
     #[test]

@@ -23,10 +23,10 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
         .create(true)
         .truncate(false)
         .mode(0o644)
-        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| {
-            Error::Config(format!(
+            Error::Setup(format!(
                 "cannot open lock file {shown}: {e}; set --lockfile to a writable path"
             ))
         })?;
@@ -51,7 +51,7 @@ pub fn acquire(path: &Path) -> Result<Lock, Error> {
             let pid = from_file.or_else(|| holder(path).filter(|p| *p > 0));
             Err(Error::LockHeld { pid, path: shown })
         }
-        Err((_, e)) => Err(Error::Config(format!("cannot lock {shown}: {e}"))),
+        Err((_, e)) => Err(Error::Setup(format!("cannot lock {shown}: {e}"))),
     }
 }
 

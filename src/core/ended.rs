@@ -1,7 +1,7 @@
-//! How a process ended, and the exit status that stands for it
-//! (the code, or 128 + signal number, as shells and Docker report it).
-
-use nix::sys::wait::WaitStatus;
+//! How a process ended, and the exit status that stands for it (the code,
+//! or 128 + the signal number, as shells and Docker report it). This is the
+//! one word for "how it ended"; how a *run* counts for the restart policy
+//! is a [`Verdict`](crate::core::policy::Verdict).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -10,15 +10,6 @@ pub enum Ended {
 }
 
 impl Ended {
-    /// Returns how a `waitpid` status ended, or None if it did not end the process.
-    pub fn from_wait(ws: WaitStatus) -> Option<(i32, Ended)> {
-        match ws {
-            WaitStatus::Exited(pid, code) => Some((pid.as_raw(), Ended::Code(code))),
-            WaitStatus::Signaled(pid, sig, _) => Some((pid.as_raw(), Ended::Signal(sig as i32))),
-            _ => None,
-        }
-    }
-
     /// The shell convention: the exit code, or 128 + the signal number.
     pub fn status(self) -> i32 {
         match self {
@@ -63,5 +54,6 @@ mod tests {
         assert_eq!(Ended::Signal(15).status(), 143);
         assert_eq!(Ended::Signal(9).code(), None);
         assert_eq!(Ended::Signal(9).signal(), Some(9));
+        assert_eq!(Ended::Signal(9).to_string(), "status 137 (killed by signal 9)");
     }
 }

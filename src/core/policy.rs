@@ -1,34 +1,21 @@
-//! The restart decision and the backoff: plain functions of how a run ended,
-//! the failure history and time. No processes, no clocks read here.
+//! The restart decision and the backoff: plain functions of how a run
+//! counts, the failure history and how long it ran.
 
+use crate::core::config::{Policy, RestartMode};
 use std::time::Duration;
 
+/// How one run of the daemon counts for the policy (SPEC §8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RestartMode {
-    No,
-    OnFailure,
-    Always,
-}
-
-/// How one run of the daemon ended, as the policy sees it (SPEC §8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Verdict {
     /// Exit status in `--success-exit`.
     Clean,
-    /// Any other status, death by signal, or a readiness timeout.
+    /// Any other status, death by signal, a readiness or watchdog timeout,
+    /// or a spawn that failed for a temporary reason.
     Failed,
-    /// ctlinit itself stopped the daemon to restart it.
+    /// ctlinit itself stopped the daemon to restart it (a requested restart).
     Stopped,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Policy {
-    pub mode: RestartMode,
-    /// Consecutive failures tolerated; 0 = never give up.
-    pub max_restarts: u32,
-    pub backoff_min: Duration,
-    pub backoff_max: Duration,
-    pub reset_after: Duration,
+    /// The daemon exited with a `--restart-exit` code: it asked for a restart.
+    Requested,
 }
 
 /// What the policy remembers between runs.
@@ -59,12 +46,12 @@ impl History {
     }
 }
 
-/// Decides what follows a run that ended with `outcome` after `ran_for`.
+/// Decides what follows a run judged `verdict` after `ran_for`.
 /// `stopping` is true once the container is stopping: nothing restarts then.
 pub fn decide(
     p: &Policy,
     h: History,
-    outcome: Outcome,
+    verdict: Verdict,
     ran_for: Duration,
     stopping: bool,
 ) -> (Decision, History) {
@@ -76,11 +63,11 @@ pub fn decide(
     if stopping {
         return (Decision::Exit, h);
     }
-    match outcome {
+    match verdict {
         // Requested restarts never wait for a backoff (SPEC §14.2). The run
         // was ready and then stopped on request: not a failure, so the streak
         // of consecutive failures ends.
-        Outcome::Stopped => {
+        Verdict::Stopped => {
             h.consecutive_failures = 0;
             (
                 Decision::Restart {
@@ -89,7 +76,16 @@ pub fn decide(
                 h,
             )
         }
-        Outcome::Clean => match p.mode {
+        // The daemon asked: restart under every policy, without backoff and
+        // without touching the streak, but never sooner than MIN after its
+        // start, so a daemon that asks in a loop is no hot loop (§14.26).
+        Verdict::Requested => (
+            Decision::Restart {
+                delay: p.backoff_min.saturating_sub(ran_for),
+            },
+            h,
+        ),
+        Verdict::Clean => match p.mode {
             RestartMode::Always => {
                 // A clean run ends a failure streak; a quick one still backs off.
                 h.consecutive_failures = 0;
@@ -99,11 +95,11 @@ pub fn decide(
             }
             RestartMode::No | RestartMode::OnFailure => (Decision::Exit, h),
         },
-        Outcome::Failed => {
+        Verdict::Failed => {
             if p.mode == RestartMode::No {
                 return (Decision::Exit, h);
             }
-            h.consecutive_failures += 1;
+            h.consecutive_failures = h.consecutive_failures.saturating_add(1);
             if p.max_restarts != 0 && h.consecutive_failures > p.max_restarts {
                 return (Decision::GiveUp, h);
             }
@@ -122,8 +118,8 @@ fn doubled(d: Duration, max: Duration) -> Duration {
 mod tests {
     use super::*;
     use Decision::*;
-    use Outcome::*;
     use RestartMode::*;
+    use Verdict::*;
 
     const MS: Duration = Duration::from_millis(1);
 
@@ -277,6 +273,21 @@ mod tests {
             decide(&p, h, Failed, quick(), false).0,
             Restart { .. }
         ));
+    }
+
+    #[test]
+    fn a_requested_restart_waits_only_for_the_rest_of_min_and_keeps_the_streak() {
+        let p = policy(OnFailure, 5);
+        let h = History {
+            consecutive_failures: 2,
+            next_backoff: 400 * MS,
+        };
+        for mode in [No, OnFailure, Always] {
+            let p = Policy { mode, ..p };
+            assert_eq!(decide(&p, h, Requested, 30 * MS, false), (Restart { delay: 70 * MS }, h));
+            assert_eq!(decide(&p, h, Requested, 500 * MS, false), (Restart { delay: Duration::ZERO }, h));
+            assert_eq!(decide(&p, h, Requested, 30 * MS, true).0, Exit, "a stop wins");
+        }
     }
 
     #[test]

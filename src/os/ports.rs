@@ -1,6 +1,9 @@
-//! Which TCP ports listen, and who holds them: /proc/net/tcp{,6} for the
-//! sockets, /proc/PID/fd for their owners. Read-only.
+//! Which TCP ports listen, and who holds them: the kernel's sock_diag
+//! netlink dump for the sockets (/proc/net/tcp{,6} where netlink is not
+//! allowed), /proc/PID/fd for their owners. Read-only.
 
+use crate::core::events::Holder;
+use crate::os::procfs;
 use std::collections::BTreeSet;
 use std::fs;
 
@@ -140,6 +143,40 @@ mod diag {
             inode: inode as u64,
         })
     }
+
+    /// The layouts are fixed by the kernel's uapi (`linux/inet_diag.h`,
+    /// `linux/netlink.h`): the same on every architecture, in native byte
+    /// order except the big-endian ports.
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_request_is_a_netlink_header_and_an_inet_diag_req_v2() {
+            let r = request(libc::AF_INET6 as u8);
+            assert_eq!(r.len(), 16 + 56);
+            assert_eq!(u32::from_ne_bytes(r[0..4].try_into().unwrap()), 72);
+            assert_eq!(u16::from_ne_bytes(r[4..6].try_into().unwrap()), SOCK_DIAG_BY_FAMILY);
+            assert_eq!(u16::from_ne_bytes(r[6..8].try_into().unwrap()), NLM_F_REQUEST | NLM_F_DUMP);
+            assert_eq!(r[16], libc::AF_INET6 as u8);
+            assert_eq!(r[17], libc::IPPROTO_TCP as u8);
+            assert_eq!(u32::from_ne_bytes(r[20..24].try_into().unwrap()), 1 << TCP_LISTEN);
+        }
+
+        #[test]
+        fn a_canned_inet_diag_msg_gives_port_and_inode() {
+            // inet_diag_msg: family, state, timer, retrans (4 bytes), the
+            // 48-byte sockid (sport, dport big-endian first), expires,
+            // rqueue, wqueue, uid (16 bytes), then the inode.
+            let mut m = vec![0u8; 72];
+            m[0] = libc::AF_INET as u8;
+            m[1] = 10; // TCP_LISTEN
+            m[4..6].copy_from_slice(&8080u16.to_be_bytes());
+            m[68..72].copy_from_slice(&123_456u32.to_ne_bytes());
+            assert_eq!(parse(&m), Some(Listener { port: 8080, inode: 123_456 }));
+            assert_eq!(parse(&m[..70]), None, "a short message is no listener");
+        }
+    }
 }
 
 /// The ports of `wanted` that some socket listens on now.
@@ -181,6 +218,32 @@ pub fn listening_ports_of(pids: &[i32]) -> Vec<u16> {
     ports.into_iter().collect()
 }
 
+/// Who holds each busy port, with each holder's identity and whether it
+/// belongs to ctlinit's tree (`own_pid`'s descendants).
+pub fn holders_of(busy: &[u16], own_pid: i32) -> Vec<Holder> {
+    let mut out = vec![];
+    for &port in busy {
+        let pids = holders(port);
+        if pids.is_empty() {
+            out.push(Holder {
+                port,
+                pid: None,
+                start_ticks: 0,
+                in_tree: false,
+            });
+        }
+        for pid in pids {
+            out.push(Holder {
+                port,
+                pid: Some(pid),
+                start_ticks: procfs::stat(pid).map_or(0, |p| p.start_ticks),
+                in_tree: procfs::is_descendant(pid, own_pid),
+            });
+        }
+    }
+    out
+}
+
 /// PIDs that hold a socket listening on `port` (those we can see).
 pub fn holders(port: u16) -> Vec<i32> {
     let inodes: Vec<u64> = listeners()
@@ -191,7 +254,7 @@ pub fn holders(port: u16) -> Vec<i32> {
     if inodes.is_empty() {
         return vec![];
     }
-    crate::procfs::all()
+    procfs::all()
         .iter()
         .map(|p| p.pid)
         .filter(|pid| socket_inodes(*pid).iter().any(|i| inodes.contains(i)))

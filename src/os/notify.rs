@@ -1,9 +1,12 @@
-//! `--ready notify`: the systemd notify protocol subset (`READY=1`, `STATUS=`).
+//! `--ready notify`: the systemd notify protocol subset (`READY=1`,
+//! `STATUS=`, `WATCHDOG=1`, `WATCHDOG=trigger`).
 //!
-//! ctlinit binds an abstract-namespace datagram socket (no file to clean up),
-//! passes it as NOTIFY_SOCKET, and accepts datagrams only from processes of the
-//! current generation, checked with the kernel-supplied sender credentials.
+//! ctlinit binds an abstract-namespace datagram socket (no file to clean up)
+//! and passes it as NOTIFY_SOCKET. Each datagram comes with the sender's pid
+//! from the kernel (SO_PASSCRED); whether that sender belongs to the current
+//! generation is a fact the core judges.
 
+use crate::core::events::Notice;
 use log::{debug, info};
 use nix::sys::socket::{
     bind, recvmsg, sendto, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned,
@@ -16,12 +19,6 @@ pub struct NotifySocket {
     fd: OwnedFd,
     /// The NOTIFY_SOCKET value for the daemon ("@name").
     pub address: String,
-}
-
-pub struct Message {
-    pub pid: i32,
-    pub ready: bool,
-    pub status: Option<String>,
 }
 
 impl NotifySocket {
@@ -58,8 +55,8 @@ impl NotifySocket {
         Err(std::io::Error::other("no free notify socket name"))
     }
 
-    /// Reads every pending datagram.
-    pub fn drain(&self) -> Vec<Message> {
+    /// Reads every pending datagram: (sender pid, what it said).
+    pub fn drain(&self) -> Vec<(i32, Notice)> {
         let mut out = vec![];
         loop {
             let mut buf = [0u8; 4096];
@@ -85,23 +82,26 @@ impl NotifySocket {
                 }
                 Err(_) => break,
             };
-            let text = String::from_utf8_lossy(&buf[..len]);
-            let mut m = Message {
-                pid,
-                ready: false,
-                status: None,
-            };
-            for line in text.lines() {
-                match line.split_once('=') {
-                    Some(("READY", "1")) => m.ready = true,
-                    Some(("STATUS", s)) => m.status = Some(s.to_string()),
-                    _ => debug!("notify: ignoring '{line}' from pid {pid}"),
-                }
-            }
-            out.push(m);
+            out.push((pid, parse(&buf[..len], pid)));
         }
         out
     }
+}
+
+/// One datagram's `KEY=VALUE` lines; unknown keys are ignored.
+pub fn parse(datagram: &[u8], pid: i32) -> Notice {
+    let text = String::from_utf8_lossy(datagram);
+    let mut n = Notice::default();
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("READY", "1")) => n.ready = true,
+            Some(("STATUS", s)) => n.status = Some(s.to_string()),
+            Some(("WATCHDOG", "1")) => n.keepalive = true,
+            Some(("WATCHDOG", "trigger")) => n.trigger = true,
+            _ => debug!("notify: ignoring '{line}' from pid {pid}"),
+        }
+    }
+    n
 }
 
 impl AsFd for NotifySocket {
@@ -128,5 +128,19 @@ pub fn tell_parent(address: &str) {
     match sent {
         Ok(_) => info!("told the inherited NOTIFY_SOCKET we are ready"),
         Err(e) => log::warn!("cannot notify inherited NOTIFY_SOCKET {address}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_datagram_says_ready_status_and_watchdog() {
+        let n = parse(b"READY=1\nSTATUS=loading 50%\nWATCHDOG=1\nMAINPID=7\n", 7);
+        assert!(n.ready && n.keepalive && !n.trigger);
+        assert_eq!(n.status.as_deref(), Some("loading 50%"));
+        assert!(parse(b"WATCHDOG=trigger", 7).trigger);
+        assert_eq!(parse(b"READY=0\n\xff\xfe", 7), Notice::default());
     }
 }

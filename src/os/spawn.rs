@@ -1,31 +1,43 @@
-//! Starts the daemon (SPEC §3). The only fork/exec in ctlinit, and most of its
-//! `unsafe`.
+//! Starts the daemon and the `--check` command (SPEC §3): the only
+//! fork/exec in ctlinit, and most of its `unsafe`.
 //!
 //! The child is made with `clone(CLONE_VM | CLONE_VFORK)`, the way libc's
 //! posix_spawn does: no page tables to copy, no copy-on-write faults after,
 //! and the parent resumes exactly when the exec succeeded or failed — the
-//! exec error comes back through shared memory, not a pipe. posix_spawn
-//! itself cannot be used: neither glibc nor musl lets it reset signals 32-34.
-//! Because the child shares ctlinit's memory, everything it touches is
-//! prepared here first; the child only makes raw syscalls, never allocates.
+//! exec error comes back through shared memory. posix_spawn itself cannot
+//! be used: neither glibc nor musl lets it reset signals 32-34. Because the
+//! child shares ctlinit's memory, everything it touches is prepared here
+//! first; the child only makes raw syscalls, never allocates.
+//!
+//! A close-on-exec pipe backs the shared memory up: qemu's user-mode
+//! emulation (arm64 images built on amd64) runs CLONE_VFORK as a plain fork,
+//! so the child's write to shared memory is lost. When the shared word still
+//! says "not reached", the pipe decides: EOF means the exec happened, four
+//! bytes are the errno. Under a real vfork the pipe is never read.
 
+use crate::core::events::{Env, SpawnError};
+use nix::fcntl::OFlag;
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 pub struct Spec<'a> {
     pub argv: &'a [OsString],
-    /// Variables set on top of ctlinit's own environment (the markers).
-    pub env: Vec<(String, String)>,
-    /// Give the daemon the terminal's foreground (there is a controlling tty on stdin).
+    /// Changes to ctlinit's own environment (the markers).
+    pub env: &'a Env,
+    /// Give the child the terminal's foreground (the daemon, with a
+    /// controlling tty on stdin).
     pub foreground_tty: bool,
+    /// Set `WATCHDOG_PID` to the child's own pid (`--watchdog`).
+    pub watchdog_pid: bool,
 }
 
 #[derive(Debug)]
-pub struct SpawnError {
-    pub status: i32,
+pub struct SpawnFailure {
+    pub error: SpawnError,
     pub message: String,
 }
 
@@ -36,14 +48,24 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 /// for a dynamic loader's lazy binding in debug builds.
 const CHILD_STACK: usize = 64 * 1024;
 
-/// `Plan::outcome` before the child reached exec: it died during setup.
+/// `Plan::outcome` before the child reached exec (or when qemu lost its
+/// write): the pipe decides.
 const NOT_REACHED: i32 = i32::MIN;
 
 /// True when stdin is ctlinit's controlling terminal.
 pub fn has_controlling_tty() -> bool {
-    // SAFETY: tcgetpgrp only queries the descriptor.
-    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) >= 0 }
+    nix::unistd::isatty(std::io::stdin()).unwrap_or(false)
+        && nix::unistd::tcgetpgrp(std::io::stdin()).is_ok()
 }
+
+/// Whether process group `pgid` holds the terminal's foreground now.
+pub fn holds_terminal(pgid: i32) -> bool {
+    nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|g| g.as_raw() == pgid)
+}
+
+/// `WATCHDOG_PID=` and room for any pid's digits and the NUL.
+const WATCHDOG_PID: &[u8] = b"WATCHDOG_PID=";
+const WATCHDOG_PID_LEN: usize = 13 + 11 + 1;
 
 /// Everything the child reads. It lives on the parent's stack, which the
 /// parent does not touch while it is suspended (CLONE_VFORK).
@@ -54,14 +76,19 @@ struct Plan {
     argv: Vec<*const c_char>,
     envp: Vec<*const c_char>,
     tty: bool,
+    /// The `WATCHDOG_PID=` entry of `envp` that the child completes with its
+    /// own pid, or null.
+    watchdog_pid: *mut u8,
+    /// The pipe's write end: the child reports its errno there too.
+    report: c_int,
     /// Written by the child: 0 just before it execs, the errno if it fails.
     outcome: AtomicI32,
 }
 
-pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
+pub fn spawn(spec: &Spec) -> Result<i32, SpawnFailure> {
     let program = &spec.argv[0];
-    let fail = |status, what: &str| SpawnError {
-        status,
+    let fail = |error, what: &str| SpawnFailure {
+        error,
         message: format!("cannot execute '{}': {what}", program.to_string_lossy()),
     };
     let args = spec
@@ -69,21 +96,42 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
         .iter()
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| fail(126, "an argument contains a NUL byte"))?;
+        .map_err(|_| fail(SpawnError::NotExecutable, "an argument contains a NUL byte"))?;
     let overrides = spec
         .env
         .iter()
-        .map(|(k, v)| CString::new(format!("{k}={v}")))
+        .filter_map(|(k, v)| v.as_ref().map(|v| CString::new(format!("{k}={v}"))))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| fail(126, "an environment marker contains a NUL byte"))?;
+        .map_err(|_| fail(SpawnError::NotExecutable, "an environment marker contains a NUL byte"))?;
+    let removed: Vec<&[u8]> = spec
+        .env
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| k.as_bytes())
+        .collect();
+    let mut watchdog = [0u8; WATCHDOG_PID_LEN];
+    watchdog[..WATCHDOG_PID.len()].copy_from_slice(WATCHDOG_PID);
+    let mut envp = environment(&overrides, &removed, spec.watchdog_pid);
+    if spec.watchdog_pid {
+        envp.insert(envp.len() - 1, watchdog.as_ptr().cast());
+    }
+    let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| fail(temporary_or_not(e as i32), &format!("cannot create a pipe: {e}")))?;
     let plan = Plan {
         candidates: candidates(program, std::env::var_os("PATH").as_deref()),
         argv: null_terminated(args.iter().map(|a| a.as_ptr())),
-        envp: environment(&overrides),
+        envp,
         tty: spec.foreground_tty,
+        watchdog_pid: if spec.watchdog_pid {
+            watchdog.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        },
+        report: write_end.as_raw_fd(),
         outcome: AtomicI32::new(NOT_REACHED),
     };
-    let stack = ChildStack::new().map_err(|e| fail(126, &format!("no memory for exec: {e}")))?;
+    let stack = ChildStack::new()
+        .map_err(|e| fail(SpawnError::Temporary, &format!("no memory for exec: {e}")))?;
     // SAFETY: `child` only reads `plan` (alive until clone returns, which
     // with CLONE_VFORK is after the child exec'd or exited) and makes
     // async-signal-safe syscalls on its own stack. SIGCHLD: the reaper sees
@@ -98,9 +146,15 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
     };
     if pid < 0 {
         let e = io::Error::last_os_error();
-        return Err(fail(126, &format!("cannot create a process: {e}")));
+        let kind = temporary_or_not(e.raw_os_error().unwrap_or(0));
+        return Err(fail(kind, &format!("cannot create a process: {e}")));
     }
-    match plan.outcome.load(Ordering::SeqCst) {
+    drop(write_end);
+    let outcome = match plan.outcome.load(Ordering::SeqCst) {
+        NOT_REACHED => reported_errno(&read_end),
+        shared => shared,
+    };
+    match outcome {
         0 => Ok(pid),
         failed => {
             // Ours, and already gone: collect it here, not in the reaper.
@@ -110,23 +164,45 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnError> {
     }
 }
 
+/// The pipe's verdict: EOF (0) when the child exec'd, its errno when it
+/// could not (it wrote four bytes before exiting).
+fn reported_errno(read_end: &OwnedFd) -> i32 {
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match nix::unistd::read(read_end, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        }
+    }
+    if got == 4 {
+        i32::from_ne_bytes(buf)
+    } else {
+        0
+    }
+}
+
 /// Runs in the child, between clone and exec, in the parent's memory.
 extern "C" fn child(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the parent's Plan, alive while the parent is
     // suspended; every call below is a plain syscall wrapper.
     unsafe {
         let plan = &*(arg as *const Plan);
-        if plan.tty {
-            // Own group, and the terminal's foreground, so Ctrl-C reaches the
-            // daemon. The inherited mask still blocks SIGTTOU here, which
-            // lets a background process take the foreground.
-            if libc::setpgid(0, 0) != 0 {
-                return give_up(plan, last_errno());
-            }
-            libc::tcsetpgrp(0, libc::getpid());
-        } else if libc::setsid() < 0 {
-            // Without a terminal: own session and group.
+        // Its own process group inside ctlinit's session, as tini does (no
+        // new session: that would also be a new scheduler autogroup).
+        if libc::setpgid(0, 0) != 0 {
             return give_up(plan, last_errno());
+        }
+        if plan.tty {
+            // The terminal's foreground, so Ctrl-C reaches the daemon. The
+            // inherited mask still blocks SIGTTOU here, which lets a
+            // background process take the foreground.
+            libc::tcsetpgrp(0, libc::getpid());
+        }
+        if !plan.watchdog_pid.is_null() {
+            write_pid(plan.watchdog_pid, libc::syscall(libc::SYS_getpid) as u32);
         }
         // Default dispositions for everything (ignored signals survive exec
         // otherwise), then the empty mask. Raw syscalls, because glibc and
@@ -174,11 +250,53 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     }
 }
 
-/// The child's way out when it cannot exec: the errno for the parent, 127.
+/// The child's way out when it cannot exec: the errno for the parent (in
+/// shared memory and in the pipe), then exit 127.
 fn give_up(plan: &Plan, errno: i32) -> c_int {
-    plan.outcome.store(errno.max(1), Ordering::SeqCst);
-    // SAFETY: _exit ends the child at once, running nothing of the parent's.
-    unsafe { libc::_exit(127) }
+    let errno = errno.max(1);
+    plan.outcome.store(errno, Ordering::SeqCst);
+    let bytes = errno.to_ne_bytes();
+    // SAFETY: a 4-byte write from a valid buffer to our pipe, then _exit,
+    // which runs nothing of the parent's.
+    unsafe {
+        libc::write(plan.report, bytes.as_ptr().cast(), 4);
+        libc::_exit(127)
+    }
+}
+
+/// Writes `pid`'s digits and a NUL after `WATCHDOG_PID=`, without allocating.
+///
+/// # Safety
+/// `entry` points to a buffer of WATCHDOG_PID_LEN bytes.
+unsafe fn write_pid(entry: *mut u8, pid: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = pid;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..len {
+        // SAFETY: 13 + 10 + 1 bytes fit in WATCHDOG_PID_LEN.
+        unsafe { *entry.add(WATCHDOG_PID.len() + i) = digits[len - 1 - i] };
+    }
+    // SAFETY: as above.
+    unsafe { *entry.add(WATCHDOG_PID.len() + len) = 0 };
+}
+
+/// A shortage that may pass (a pids limit, memory, descriptors, a binary
+/// being replaced) or a permanent refusal.
+fn temporary_or_not(errno: i32) -> SpawnError {
+    match errno {
+        libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE | libc::ETXTBSY | libc::EINTR => {
+            SpawnError::Temporary
+        }
+        _ => SpawnError::NotExecutable,
+    }
 }
 
 fn last_errno() -> i32 {
@@ -213,15 +331,20 @@ fn candidates(program: &OsStr, path_var: Option<&OsStr>) -> Vec<CString> {
 }
 
 /// ctlinit's environment with `overrides` (NAME=VALUE) replacing or adding
-/// variables, as a NULL-terminated array. Borrows the process's own
-/// `environ` strings rather than copying them: nothing else in ctlinit
+/// variables and `removed` names left out (and `WATCHDOG_PID` when the
+/// child sets its own), as a NULL-terminated array. Borrows the process's
+/// own `environ` strings rather than copying them: nothing else in ctlinit
 /// changes the environment, and the array is used before this returns to
 /// the event loop.
-fn environment(overrides: &[CString]) -> Vec<*const c_char> {
+fn environment(overrides: &[CString], removed: &[&[u8]], watchdog_pid: bool) -> Vec<*const c_char> {
     extern "C" {
         static environ: *const *const c_char;
     }
-    let names: Vec<&[u8]> = overrides.iter().map(|o| var_name(o.as_bytes())).collect();
+    let mut names: Vec<&[u8]> = overrides.iter().map(|o| var_name(o.as_bytes())).collect();
+    names.extend_from_slice(removed);
+    if watchdog_pid {
+        names.push(&WATCHDOG_PID[..WATCHDOG_PID.len() - 1]);
+    }
     let mut out = Vec::with_capacity(64 + overrides.len());
     // SAFETY: single-threaded; environ is a NULL-terminated array of C
     // strings that nothing modifies while we read it.
@@ -292,24 +415,22 @@ impl Drop for ChildStack {
     }
 }
 
-/// Maps an exec failure to 127 (not found) or 126 (found, not executable).
-fn classify(program: &OsStr, errno: i32) -> SpawnError {
+/// Sorts an exec failure: not found (127), not executable (126), or a
+/// temporary shortage to retry after the backoff.
+fn classify(program: &OsStr, errno: i32) -> SpawnFailure {
     let name = program.to_string_lossy();
-    if errno == NOT_REACHED {
-        return SpawnError {
-            status: 126,
-            message: format!("cannot execute '{name}': the new process died before exec"),
-        };
-    }
     let e = io::Error::from_raw_os_error(errno);
-    let (status, what) = match errno {
-        libc::ENOENT | libc::ENOTDIR => (127, "not found (check the name and PATH)"),
-        libc::EACCES | libc::EPERM => (126, "permission denied (is it executable?)"),
-        libc::ENOEXEC => (126, "not an executable format (missing #! line?)"),
-        _ => (126, "cannot be executed"),
+    let (error, what) = match errno {
+        libc::ENOENT | libc::ENOTDIR => (SpawnError::NotFound, "not found (check the name and PATH)"),
+        libc::EACCES | libc::EPERM => (SpawnError::NotExecutable, "permission denied (is it executable?)"),
+        libc::ENOEXEC => (SpawnError::NotExecutable, "not an executable format (missing #! line?)"),
+        e => match temporary_or_not(e) {
+            SpawnError::Temporary => (SpawnError::Temporary, "temporarily impossible, retrying after the backoff"),
+            other => (other, "cannot be executed"),
+        },
     };
-    SpawnError {
-        status,
+    SpawnFailure {
+        error,
         message: format!("cannot execute '{name}': {what}: {e}"),
     }
 }
@@ -342,21 +463,57 @@ mod tests {
     }
 
     #[test]
-    fn errno_maps_to_127_or_126() {
-        let st = |e| classify(OsStr::new("x"), e).status;
-        assert_eq!((st(libc::ENOENT), st(libc::ENOTDIR)), (127, 127));
-        assert_eq!((st(libc::EACCES), st(libc::ENOEXEC)), (126, 126));
-        assert_eq!(st(NOT_REACHED), 126);
+    fn errno_sorts_into_not_found_not_executable_or_temporary() {
+        use SpawnError::*;
+        let kind = |e| classify(OsStr::new("x"), e).error;
+        assert_eq!((kind(libc::ENOENT), kind(libc::ENOTDIR)), (NotFound, NotFound));
+        assert_eq!((kind(libc::EACCES), kind(libc::ENOEXEC)), (NotExecutable, NotExecutable));
+        assert_eq!((kind(libc::EAGAIN), kind(libc::ENOMEM)), (Temporary, Temporary));
+        assert_eq!(kind(libc::E2BIG), NotExecutable);
         assert!(classify(OsStr::new("x"), libc::ENOEXEC)
             .message
             .contains("#! line"));
     }
 
     #[test]
+    fn the_child_writes_its_pid_without_allocating() {
+        let mut buf = [0u8; WATCHDOG_PID_LEN];
+        buf[..WATCHDOG_PID.len()].copy_from_slice(WATCHDOG_PID);
+        for (pid, want) in [(7u32, "WATCHDOG_PID=7"), (4194304, "WATCHDOG_PID=4194304"), (u32::MAX, "WATCHDOG_PID=4294967295")] {
+            // SAFETY: buf has WATCHDOG_PID_LEN bytes.
+            unsafe { write_pid(buf.as_mut_ptr(), pid) };
+            let s = std::ffi::CStr::from_bytes_until_nul(&buf).unwrap();
+            assert_eq!(s.to_str().unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn an_exec_failure_comes_back_through_the_pipe_too() {
+        let argv = [OsString::from("/nonexistent/ctlinit-test")];
+        let env = vec![];
+        let e = spawn(&Spec { argv: &argv, env: &env, foreground_tty: false, watchdog_pid: false }).unwrap_err();
+        assert_eq!(e.error, SpawnError::NotFound);
+        // The pipe alone (as under qemu's fork emulation) says the same.
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        nix::unistd::write(&w, &libc::ENOENT.to_ne_bytes()).unwrap();
+        drop(w);
+        assert_eq!(reported_errno(&r), libc::ENOENT);
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        drop(w);
+        assert_eq!(reported_errno(&r), 0, "EOF: the exec happened");
+    }
+
+    #[test]
     fn overrides_replace_inherited_variables() {
         // PATH is always set under cargo test.
         let o = [CString::new("PATH=/only").unwrap()];
-        let env = environment(&o);
+        let env = environment(&o, &[b"HOME".as_slice()], false);
+        let names: Vec<&[u8]> = env[..env.len() - 1]
+            .iter()
+            // SAFETY: every entry is a C string from environ or `o`.
+            .map(|&p| var_name(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()))
+            .collect();
+        assert!(!names.contains(&b"HOME".as_slice()), "removed variables are left out");
         assert!(env.last().unwrap().is_null());
         let paths: Vec<_> = env[..env.len() - 1]
             .iter()

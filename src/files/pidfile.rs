@@ -1,33 +1,13 @@
-//! The generation-stamped JSON PID file (SPEC §5): its record, its atomic
-//! replace (temp file + rename, never following a symlink at the target), and
-//! a bounded, panic-free reader for the verbs.
+//! The generation-stamped JSON PID file (SPEC §5): its atomic replace (temp
+//! file + rename, never following a symlink at the target, never over
+//! anything but a regular file), its removal, and a bounded, panic-free
+//! reader for the verbs. The record itself is the core's.
 
-use serde::{Deserialize, Serialize};
+pub use crate::core::record::Record;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LastExit {
-    pub code: Option<i32>,
-    pub signal: Option<i32>,
-    pub status: i32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
-    pub pid: Option<i32>,
-    pub generation: u64,
-    pub state: String,
-    pub supervisor_pid: i32,
-    pub started_at_ms: u64,
-    pub exits: u64,
-    pub restarts: u64,
-    pub last_exit: Option<LastExit>,
-    pub command: Vec<String>,
-    pub version: String,
-}
 
 /// Files larger than this are refused by readers (SPEC §10).
 pub const MAX_SIZE: u64 = 64 * 1024;
@@ -54,6 +34,11 @@ impl PidFile {
     /// Replaces the file atomically. No fsync: the file describes live
     /// processes and means nothing after a reboot.
     pub fn write(&self, rec: &Record) -> io::Result<()> {
+        if !replaceable(&self.path) {
+            return Err(io::Error::other(
+                "something that is not a regular file is at that path now; not replacing it",
+            ));
+        }
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');
         let open = || {
@@ -79,9 +64,21 @@ impl PidFile {
     }
 
     /// The temp file never outlives `write` (it is renamed, or removed on
-    /// the next write), so only the file itself goes.
+    /// the next write), so only the file itself goes — and only if it is a
+    /// regular file: never a device, FIFO or directory put there meanwhile.
     pub fn remove(&self) {
-        let _ = fs::remove_file(&self.path);
+        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file()) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether a rename may replace what is at `path`: nothing, a regular file,
+/// or a symlink (the link is replaced, its target untouched).
+fn replaceable(path: &Path) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(m) => m.is_file() || m.file_type().is_symlink(),
+        Err(_) => true,
     }
 }
 
@@ -150,34 +147,21 @@ pub fn decode(buf: &[u8]) -> Result<(Record, serde_json::Value), ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     fn sample() -> Record {
-        Record {
-            pid: None,
-            generation: 3,
-            state: "backoff".into(),
-            supervisor_pid: 1,
-            started_at_ms: 1_763_900_000_000,
-            exits: 3,
-            restarts: 2,
-            last_exit: Some(LastExit {
-                code: None,
-                signal: Some(9),
-                status: 137,
-            }),
-            command: vec!["mydaemon".into(), "--flag".into()],
-            version: "0.1.0".into(),
-        }
+        let mut r: Record = serde_json::from_str(
+            r#"{"pid":null,"generation":3,"state":"backoff","supervisor_pid":1,"started_at_ms":1,"exits":3,"restarts":2,"last_exit":null,"command":["d"],"version":"0.1.0"}"#,
+        )
+        .unwrap();
+        r.oom_kills = 0;
+        r
     }
 
     #[test]
-    fn encodes_one_line_with_spec_field_order() {
-        let s = serde_json::to_string(&sample()).unwrap();
-        assert_eq!(
-            s,
-            r#"{"pid":null,"generation":3,"state":"backoff","supervisor_pid":1,"started_at_ms":1763900000000,"exits":3,"restarts":2,"last_exit":{"code":null,"signal":9,"status":137},"command":["mydaemon","--flag"],"version":"0.1.0"}"#
-        );
-        assert_eq!(decode(s.as_bytes()).unwrap().0, sample());
+    fn a_record_without_the_newer_fields_still_reads() {
+        assert_eq!(sample().supervisor_start, 0);
+        assert_eq!(sample().last_check, None);
     }
 
     #[test]
@@ -215,6 +199,11 @@ mod tests {
         assert!(matches!(read(&dir.join("none")), Err(ReadError::Missing)));
         pf.remove();
         assert!(!path.exists());
+        // Never over, and never removing, what is not a regular file.
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(pf.write(&sample()).is_err());
+        pf.remove();
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,7 @@
-//! Read-only views of /proc: the process tree and process groups.
-//! Never signals anything.
+//! Read-only views of /proc: one process's stat line, the process tree,
+//! process groups. Never signals anything.
 
+use crate::core::events::Sender;
 use std::fs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,25 +10,35 @@ pub struct Proc {
     pub ppid: i32,
     pub pgrp: i32,
     pub state: char,
+    /// Clock ticks after boot when it started: with the pid, its identity
+    /// (a reused pid has a later start time).
+    pub start_ticks: u64,
 }
 
 /// Parses /proc/PID/stat; the comm field may hold spaces and ')'.
 pub fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
-    let rest = &text[text.rfind(')')? + 2..];
-    let mut f = rest.split_ascii_whitespace();
-    let state = f.next()?.chars().next()?;
-    let ppid = f.next()?.parse().ok()?;
-    let pgrp = f.next()?.parse().ok()?;
+    let rest = text.get(text.rfind(')')? + 2..)?;
+    // Fields from the 3rd (state) on; starttime is the 22nd.
+    let f: Vec<&str> = rest.split_ascii_whitespace().take(20).collect();
     Some(Proc {
         pid,
-        ppid,
-        pgrp,
-        state,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        pgrp: f.get(2)?.parse().ok()?,
+        start_ticks: f.get(19)?.parse().ok()?,
     })
 }
 
 pub fn stat(pid: i32) -> Option<Proc> {
     parse_stat(pid, &fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// ctlinit's own start time, recorded in the PID file.
+pub fn own_start_ticks() -> u64 {
+    fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|t| parse_stat(0, &t))
+        .map_or(0, |p| p.start_ticks)
 }
 
 /// Every process visible in /proc.
@@ -41,17 +52,17 @@ pub fn all() -> Vec<Proc> {
 }
 
 /// Descendants of `root` (not `root` itself), parents before children.
-pub fn descendants(root: i32) -> Vec<i32> {
+pub fn descendants(root: i32) -> Vec<Proc> {
     descendants_in(&all(), root)
 }
 
-pub fn descendants_in(procs: &[Proc], root: i32) -> Vec<i32> {
-    let mut out = vec![];
+pub fn descendants_in(procs: &[Proc], root: i32) -> Vec<Proc> {
+    let mut out: Vec<Proc> = vec![];
     let mut frontier = vec![root];
     while let Some(p) = frontier.pop() {
         for c in procs.iter().filter(|c| c.ppid == p && c.pid != root) {
-            if !out.contains(&c.pid) {
-                out.push(c.pid);
+            if !out.iter().any(|o| o.pid == c.pid) {
+                out.push(*c);
                 frontier.push(c.pid);
             }
         }
@@ -81,23 +92,37 @@ pub fn group_members(pgid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// How process `pid` relates to the daemon `daemon` (a fact for the core).
+pub fn relation(pid: i32, daemon: i32) -> Sender {
+    if pid == daemon {
+        Sender::Daemon
+    } else if stat(pid).is_some_and(|p| p.pgrp == daemon) || is_descendant(pid, daemon) {
+        Sender::DaemonTree
+    } else {
+        Sender::Other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn stat_with_hostile_comm() {
-        let p = parse_stat(42, "42 (a) b (c)) S 7 42 42 0 -1").unwrap();
+        let line = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50";
         assert_eq!(
-            p,
-            Proc {
+            parse_stat(42, line),
+            Some(Proc {
                 pid: 42,
                 ppid: 7,
                 pgrp: 42,
-                state: 'S'
-            }
+                state: 'S',
+                start_ticks: 987654
+            })
         );
         assert!(parse_stat(1, "garbage").is_none());
+        assert!(parse_stat(1, "1 (x) S 0 1").is_none(), "too short");
+        assert!(parse_stat(1, "1 (x)").is_none());
     }
 
     #[test]
@@ -107,19 +132,24 @@ mod tests {
             ppid,
             pgrp: pid,
             state: 'S',
+            start_ticks: 0,
         };
         let procs = [p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(20, 2), p(13, 10)];
-        let mut d = descendants_in(&procs, 10);
+        let mut d: Vec<i32> = descendants_in(&procs, 10).iter().map(|p| p.pid).collect();
         d.sort();
         assert_eq!(d, vec![11, 12, 13]);
         assert!(descendants_in(&procs, 20).is_empty());
     }
 
     #[test]
-    fn we_are_our_parents_descendant() {
+    fn we_are_our_parents_descendant_and_started_after_boot() {
         let me = std::process::id() as i32;
-        let parent = stat(me).unwrap().ppid;
-        assert!(is_descendant(me, parent));
-        assert!(!is_descendant(parent, me));
+        let s = stat(me).unwrap();
+        assert!(is_descendant(me, s.ppid));
+        assert!(!is_descendant(s.ppid, me));
+        assert!(s.start_ticks > 0);
+        assert_eq!(own_start_ticks(), s.start_ticks);
+        assert_eq!(relation(me, me), Sender::Daemon);
+        assert_eq!(relation(s.ppid, me), Sender::Other);
     }
 }

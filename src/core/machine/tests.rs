@@ -1,0 +1,1 @@
+// Ported by the core test helper; placeholder.
