@@ -23,7 +23,11 @@ fn main() {
         Err(e) => {
             eprintln!("ctlinit: error: {e}");
             // Docker reserves health status 2: bad usage of `health` is 1.
-            exit(if health { error::status::verb::FAILED } else { e.exit_code() });
+            exit(if health {
+                error::status::verb::FAILED
+            } else {
+                e.exit_code()
+            });
         }
     };
     match inv {

@@ -65,7 +65,10 @@ mod tests {
                 assert!(HELP.contains(&format!("--{l} ")), "help lacks --{l}");
             }
             if let Some(c) = o.short {
-                assert!(HELP.contains(&format!("-{c},")) || HELP.contains(&format!("-{c} ")), "help lacks -{c}");
+                assert!(
+                    HELP.contains(&format!("-{c},")) || HELP.contains(&format!("-{c} ")),
+                    "help lacks -{c}"
+                );
             }
             for v in o.vars {
                 assert!(HELP.contains(v), "help lacks {v}");
@@ -94,7 +97,11 @@ mod tests {
                 "{l}"
             );
         }
-        assert_eq!(option_lines().count(), TABLE.len() - 2, "one line per option (-v, -q share one; CTLINIT_LOG is theirs)");
+        assert_eq!(
+            option_lines().count(),
+            TABLE.len() - 2,
+            "one line per option (-v, -q share one; CTLINIT_LOG is theirs)"
+        );
     }
 
     #[test]

@@ -180,10 +180,7 @@ pub const TABLE: &[Opt] = &[
 
 /// The row of `key` (every key has exactly one).
 pub fn of(key: Key) -> &'static Opt {
-    TABLE
-        .iter()
-        .find(|o| o.key == key)
-        .unwrap_or(&TABLE[0])
+    TABLE.iter().find(|o| o.key == key).unwrap_or(&TABLE[0])
 }
 
 pub fn by_long(name: &str) -> Option<&'static Opt> {
@@ -247,7 +244,12 @@ mod tests {
                 assert!(vars.insert(*v), "{v} twice");
                 assert!(v.starts_with("CTLINIT_") || v.starts_with("TINI_"), "{v}");
             }
-            assert_eq!(o.many, o.sep.is_some(), "{:?}: lists and separators go together", o.key);
+            assert_eq!(
+                o.many,
+                o.sep.is_some(),
+                "{:?}: lists and separators go together",
+                o.key
+            );
             if o.kind == Kind::Switch {
                 assert!(o.sep.is_none());
             }
@@ -290,7 +292,14 @@ mod tests {
             assert_eq!(o.flag(), flag, "{var}");
         }
         assert_eq!(of(Key::Watch).sep, Some(':'));
-        for k in [Key::Port, Key::StopOn, Key::Marker, Key::Rewrite, Key::SuccessExit, Key::RestartExit] {
+        for k in [
+            Key::Port,
+            Key::StopOn,
+            Key::Marker,
+            Key::Rewrite,
+            Key::SuccessExit,
+            Key::RestartExit,
+        ] {
             assert_eq!(of(k).sep, Some(','), "{k:?}");
         }
     }

@@ -74,7 +74,8 @@ where
     for u in uses {
         b.apply_flag(u)?;
     }
-    b.finish(command).map(|c| Invocation::Supervise(Box::new(c)))
+    b.finish(command)
+        .map(|c| Invocation::Supervise(Box::new(c)))
 }
 
 // ------------------------------------------------------------------ the command line
@@ -90,7 +91,10 @@ struct Use {
 enum Line {
     Help,
     Version,
-    Supervise { uses: Vec<Use>, command: Vec<OsString> },
+    Supervise {
+        uses: Vec<Use>,
+        command: Vec<OsString>,
+    },
 }
 
 /// Splits the command line into option uses and COMMAND; values are parsed
@@ -103,7 +107,12 @@ fn read_command_line(args: Vec<OsString>) -> Result<Line> {
         let (opt, name) = match arg {
             Short(c) => match keys::by_short(c) {
                 Some(o) => (o, o.spelled(true)),
-                None => return Err(Error::Usage(format!("unknown option -{}", shown(&c.to_string())))),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "unknown option -{}",
+                        shown(&c.to_string())
+                    )))
+                }
             },
             Long(l) => match keys::by_long(l) {
                 Some(o) => (o, o.spelled(false)),
@@ -139,7 +148,9 @@ fn lex_error(e: lexopt::Error) -> Error {
             let why = format!("{option} takes no value");
             bad(&option, &value.to_string_lossy(), &why)
         }
-        lexopt::Error::MissingValue { option: Some(o) } => Error::Usage(format!("{o} needs a value")),
+        lexopt::Error::MissingValue { option: Some(o) } => {
+            Error::Usage(format!("{o} needs a value"))
+        }
         other => Error::Usage(other.to_string()),
     }
 }
@@ -219,7 +230,8 @@ impl Builder {
                 match opt.sep {
                     Some(sep) => {
                         if v.split(sep).any(str::is_empty) {
-                            let why = format!("expected a '{sep}'-separated list without an empty item");
+                            let why =
+                                format!("expected a '{sep}'-separated list without an empty item");
                             return Err(bad(name, &v, &why));
                         }
                         for item in v.split(sep) {
@@ -352,7 +364,10 @@ impl Builder {
     }
 
     fn raw(&self, key: Key) -> String {
-        self.given.get(&key).map(|(_, r)| r.clone()).unwrap_or_default()
+        self.given
+            .get(&key)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
     }
 
     /// The rules between options, all in one place, after every source.
@@ -404,7 +419,10 @@ impl Builder {
             );
             return Err(bad(&self.src(Key::RestartExit), &code.to_string(), &why));
         }
-        let level = self.cli_level.or(self.env_level).unwrap_or(LevelFilter::Info);
+        let level = self
+            .cli_level
+            .or(self.env_level)
+            .unwrap_or(LevelFilter::Info);
         Ok(Config {
             settings: self.s,
             command,
@@ -439,14 +457,18 @@ fn parse_verb<F: Fn(&str) -> Option<OsString>>(
     }
     let mut json = false;
     let mut timeout = RESTART_TIMEOUT;
-    let unexpected = |what: String| Error::Usage(format!("ctlinit {verb}: unexpected argument {what}"));
+    let unexpected =
+        |what: String| Error::Usage(format!("ctlinit {verb}: unexpected argument {what}"));
     let mut p = lexopt::Parser::from_args(args.iter().cloned());
     loop {
         let arg = match p.next() {
             Ok(Some(arg)) => arg,
             Ok(None) => break,
             Err(lexopt::Error::UnexpectedValue { option, value }) => {
-                return Err(unexpected(format!("'{option}={}'", shown(&value.to_string_lossy()))))
+                return Err(unexpected(format!(
+                    "'{option}={}'",
+                    shown(&value.to_string_lossy())
+                )))
             }
             Err(e) => return Err(unexpected(e.to_string())),
         };

@@ -170,13 +170,20 @@ impl Number<'_> {
         if whole.len() > 20 {
             return None;
         }
-        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         // 18 fraction digits are finer than a nanosecond of any unit.
         let frac = &self.frac[..self.frac.len().min(18)];
         let (num, den) = if frac.is_empty() {
             (0, 1)
         } else {
-            (frac.parse::<u128>().ok()?, 10u128.checked_pow(frac.len() as u32)?)
+            (
+                frac.parse::<u128>().ok()?,
+                10u128.checked_pow(frac.len() as u32)?,
+            )
         };
         whole
             .checked_mul(unit)?
@@ -214,15 +221,30 @@ fn unit_nanos(unit: &str) -> Option<u128> {
     })
 }
 
-/// `MIN[:MAX]`; MAX, when given, may not be shorter than MIN.
+/// `MIN[:MAX]`; MAX, when given, may not be shorter than MIN. Errors show
+/// the whole value.
 pub fn backoff(src: &str, raw: &str) -> Result<(Duration, Option<Duration>)> {
+    let part = |p: &str| {
+        parse_duration(p).map_err(|e| match e {
+            DurationError::Malformed => bad(
+                src,
+                raw,
+                "expected MIN[:MAX], durations like 100ms:30s (MAX is optional)",
+            ),
+            DurationError::TooLong => bad(src, raw, "longer than 365 days"),
+        })
+    };
     let (min, max) = match raw.split_once(':') {
-        Some((a, b)) => (duration(src, a)?, Some(duration(src, b)?)),
-        None => (duration(src, raw)?, None),
+        Some((a, b)) => (part(a)?, Some(part(b)?)),
+        None => (part(raw)?, None),
     };
     if let Some(max) = max {
         if max < min {
-            return Err(bad(src, raw, "expected MIN[:MAX] with MAX not shorter than MIN"));
+            return Err(bad(
+                src,
+                raw,
+                "expected MIN[:MAX] with MAX not shorter than MIN",
+            ));
         }
     }
     Ok((min, max))
@@ -249,7 +271,11 @@ pub fn signal_list(src: &str, raw: &str, refuse: Refuse) -> Result<Vec<i32>> {
             return Err(bad(src, raw, "expected SIG[,SIG...] without an empty item"));
         }
         let sig = signals::parse(item).ok_or_else(|| {
-            bad(src, raw, &format!("'{}' is not a signal ({SIGNAL_FORMS})", shown(item)))
+            bad(
+                src,
+                raw,
+                &format!("'{}' is not a signal ({SIGNAL_FORMS})", shown(item)),
+            )
         })?;
         if let Some(why) = refusal(refuse, sig) {
             return Err(bad(src, raw, &why));
@@ -324,14 +350,22 @@ fn bounded(raw: &str, min: u32, max: u32) -> Option<u32> {
     if digits.len() > 9 {
         return None;
     }
-    let n: u32 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let n: u32 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     (min..=max).contains(&n).then_some(n)
 }
 
 /// `--max-restarts`: 0 to 1 000 000.
 pub fn count(src: &str, raw: &str) -> Result<u32> {
     bounded(raw, 0, MAX_RESTARTS).ok_or_else(|| {
-        bad(src, raw, "expected a whole number from 0 to 1000000 (0 = never give up)")
+        bad(
+            src,
+            raw,
+            "expected a whole number from 0 to 1000000 (0 = never give up)",
+        )
     })
 }
 
@@ -348,7 +382,11 @@ pub fn ports(src: &str, raw: &str) -> Result<Vec<u16>> {
     let mut out = Vec::new();
     for item in raw.split(',') {
         let port = bounded(item, 1, 65_535).ok_or_else(|| {
-            bad(src, raw, "expected TCP ports from 1 to 65535, separated by commas")
+            bad(
+                src,
+                raw,
+                "expected TCP ports from 1 to 65535, separated by commas",
+            )
         })?;
         let port = port as u16;
         if !out.contains(&port) {
@@ -436,7 +474,13 @@ pub fn log_level(src: &str, raw: &str) -> Result<LevelFilter> {
         "info" => LevelFilter::Info,
         "debug" => LevelFilter::Debug,
         "trace" => LevelFilter::Trace,
-        _ => return Err(bad(src, raw, "expected one of error, warn, info, debug, trace")),
+        _ => {
+            return Err(bad(
+                src,
+                raw,
+                "expected one of error, warn, info, debug, trace",
+            ))
+        }
     })
 }
 
@@ -463,7 +507,11 @@ pub fn boolean(src: &str, raw: &str) -> Result<bool> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" => Ok(false),
-        _ => Err(bad(src, raw, "expected 1, true or yes (on), or 0, false or no (off)")),
+        _ => Err(bad(
+            src,
+            raw,
+            "expected 1, true or yes (on), or 0, false or no (off)",
+        )),
     }
 }
 
@@ -543,8 +591,28 @@ mod tests {
     #[test]
     fn durations_that_are_not_numbers_are_malformed() {
         for bad in [
-            "", " ", "-1", "-1s", "+1s", "nan", "inf", "infinity", "1e400", "1e3", "5 parsecs",
-            "1..2", "1.2.3", ".", "s", "5x", "1h-30m", "0x10", "½", "1,5", "5s;", "NaN",
+            "",
+            " ",
+            "-1",
+            "-1s",
+            "+1s",
+            "nan",
+            "inf",
+            "infinity",
+            "1e400",
+            "1e3",
+            "5 parsecs",
+            "1..2",
+            "1.2.3",
+            ".",
+            "s",
+            "5x",
+            "1h-30m",
+            "0x10",
+            "½",
+            "1,5",
+            "5s;",
+            "NaN",
         ] {
             assert_eq!(d(bad), Err(DurationError::Malformed), "{bad:?}");
         }
@@ -568,56 +636,91 @@ mod tests {
             backoff("--backoff", "10ms:2s").unwrap(),
             (Duration::from_millis(10), Some(Duration::from_secs(2)))
         );
-        assert_eq!(backoff("--backoff", "1s").unwrap(), (Duration::from_secs(1), None));
+        assert_eq!(
+            backoff("--backoff", "1s").unwrap(),
+            (Duration::from_secs(1), None)
+        );
         assert_eq!(
             backoff("--backoff", "1s:1s").unwrap(),
             (Duration::from_secs(1), Some(Duration::from_secs(1)))
         );
         let m = message(backoff("--backoff", "2s:1s"));
         assert!(m.contains("'2s:1s'") && m.contains("--backoff"), "{m}");
-        for bad in ["", ":", "1s:", ":1s", "1s:2s:3s", "366d", "1s:366d"] {
-            assert!(backoff("--backoff", bad).is_err(), "{bad}");
+        for bad in ["", ":", "1s:", ":1s", "1s:2s:3s", "fast"] {
+            let m = message(backoff("--backoff", bad));
+            assert!(
+                m.contains(&format!("'{bad}'")) && m.contains("MIN[:MAX]"),
+                "{m}"
+            );
+        }
+        for long in ["366d", "1s:366d"] {
+            assert!(message(backoff("CTLINIT_BACKOFF", long)).contains("365 days"));
         }
     }
 
     #[test]
     fn signals_and_their_refusals() {
-        assert_eq!(signal("--stop-signal", "sigint", Refuse::CannotEnd).unwrap(), SIGINT);
-        assert_eq!(signal("--stop-signal", "KILL", Refuse::CannotEnd).unwrap(), SIGKILL);
+        assert_eq!(
+            signal("--stop-signal", "sigint", Refuse::CannotEnd).unwrap(),
+            SIGINT
+        );
+        assert_eq!(
+            signal("--stop-signal", "KILL", Refuse::CannotEnd).unwrap(),
+            SIGKILL
+        );
         assert_eq!(
             message(signal("--stop-signal", "CHLD", Refuse::CannotEnd)),
             "invalid value 'CHLD' for --stop-signal: CHLD cannot end a process"
         );
         for s in CANNOT_END {
-            assert!(signal("-p", &s.to_string(), Refuse::CannotEnd).is_err(), "{s}");
+            assert!(
+                signal("-p", &s.to_string(), Refuse::CannotEnd).is_err(),
+                "{s}"
+            );
         }
         assert_eq!(
             message(signal("--reload-signal", "TERM", Refuse::Reload)),
             "invalid value 'TERM' for --reload-signal: TERM means \"stop\" and cannot also mean \"reload\""
         );
-        for s in [SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGABRT, SIGSEGV, SIGBUS] {
+        for s in [
+            SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGABRT, SIGSEGV, SIGBUS,
+        ] {
             let m = message(signal("--watch-signal", &s.to_string(), Refuse::Reload));
             assert!(m.contains(&short_name(s)), "{m}");
         }
-        assert_eq!(signal("--reload-signal", "HUP", Refuse::Reload).unwrap(), SIGHUP);
+        assert_eq!(
+            signal("--reload-signal", "HUP", Refuse::Reload).unwrap(),
+            SIGHUP
+        );
         for bad in ["0", "65", "", "NOPE", "-1", "4294967311"] {
             let m = message(signal("--stop-signal", bad, Refuse::CannotEnd));
             assert!(m.contains("from 1 to 64"), "{m}");
         }
-        assert_eq!(signal("--stop-signal", "64", Refuse::CannotEnd).unwrap(), 64);
+        assert_eq!(
+            signal("--stop-signal", "64", Refuse::CannotEnd).unwrap(),
+            64
+        );
         assert_eq!(signal("--stop-signal", "1", Refuse::CannotEnd).unwrap(), 1);
     }
 
     #[test]
     fn signal_lists_refuse_empty_items_and_unreceivable_signals() {
-        let l = |s| signal_list("--stop-on", s, Refuse::NeverReceived);
+        fn l(s: &str) -> Result<Vec<i32>> {
+            signal_list("--stop-on", s, Refuse::NeverReceived)
+        }
         assert_eq!(l("TERM,INT").unwrap(), vec![SIGTERM, SIGINT]);
-        assert_eq!(l("term, SIGINT ,term").unwrap(), vec![SIGTERM, SIGINT], "duplicates collapse");
+        assert_eq!(
+            l("term, SIGINT ,term").unwrap(),
+            vec![SIGTERM, SIGINT],
+            "duplicates collapse"
+        );
         assert_eq!(l("USR1").unwrap(), vec![SIGUSR1]);
         for bad in ["", ",", "TERM,", ",TERM", "TERM,,INT", " "] {
             assert!(message(l(bad)).contains("empty item"), "{bad:?}");
         }
-        for s in [SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS] {
+        for s in [
+            SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+        ] {
             let m = message(l(&format!("TERM,{s}")));
             assert!(m.contains(&short_name(s)) && m.contains("--stop-on"), "{m}");
         }
@@ -631,7 +734,16 @@ mod tests {
         assert_eq!(rewrite("-r", "HUP:KILL").unwrap(), (SIGHUP, SIGKILL));
         assert!(message(rewrite("-r", "KILL:TERM")).contains("KILL cannot be caught"));
         assert!(message(rewrite("-r", "SEGV:TERM")).contains("SEGV is a fault signal"));
-        for bad in ["TERM", "TERM:", ":TERM", "TERM:00", "TERM:65", "0:TERM", "TERM:QUIT:1", ""] {
+        for bad in [
+            "TERM",
+            "TERM:",
+            ":TERM",
+            "TERM:00",
+            "TERM:65",
+            "0:TERM",
+            "TERM:QUIT:1",
+            "",
+        ] {
             assert!(rewrite("-r", bad).is_err(), "{bad}");
         }
     }
@@ -641,8 +753,21 @@ mod tests {
         assert_eq!(count("--max-restarts", "1000000").unwrap(), 1_000_000);
         assert_eq!(count("--max-restarts", " 0 ").unwrap(), 0);
         assert_eq!(count("--max-restarts", "0000000000007").unwrap(), 7);
-        for bad in ["1000001", "4294967295", "4294967296", "-1", "+1", "1.0", "", "1e3", "99999999999999999999999"] {
-            assert!(message(count("--max-restarts", bad)).contains("0 to 1000000"), "{bad}");
+        for bad in [
+            "1000001",
+            "4294967295",
+            "4294967296",
+            "-1",
+            "+1",
+            "1.0",
+            "",
+            "1e3",
+            "99999999999999999999999",
+        ] {
+            assert!(
+                message(count("--max-restarts", bad)).contains("0 to 1000000"),
+                "{bad}"
+            );
         }
         assert_eq!(exit_code("-e", "0", 0).unwrap(), 0);
         assert_eq!(exit_code("-e", "255", 0).unwrap(), 255);
@@ -652,16 +777,34 @@ mod tests {
         assert!(message(exit_code("--restart-exit", "0", 1)).contains("from 1 to 255"));
         assert_eq!(ports("--port", "1,65535").unwrap(), vec![1, 65535]);
         assert_eq!(ports("--port", "80, 443,80").unwrap(), vec![80, 443]);
-        for bad in ["0", "65536", "", "80,", "80,,443", "http", "-80", "4294967376"] {
-            assert!(message(ports("--port", bad)).contains("1 to 65535"), "{bad:?}");
+        for bad in [
+            "0",
+            "65536",
+            "",
+            "80,",
+            "80,,443",
+            "http",
+            "-80",
+            "4294967376",
+        ] {
+            assert!(
+                message(ports("--port", bad)).contains("1 to 65535"),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn markers_are_environment_names_but_not_ctlinit_s_own() {
         assert_eq!(marker("--marker", "A").unwrap(), ("A".into(), None));
-        assert_eq!(marker("--marker", "_x1=a=b").unwrap(), ("_x1".into(), Some("a=b".into())));
-        assert_eq!(marker("--marker", "E=").unwrap(), ("E".into(), Some(String::new())));
+        assert_eq!(
+            marker("--marker", "_x1=a=b").unwrap(),
+            ("_x1".into(), Some("a=b".into()))
+        );
+        assert_eq!(
+            marker("--marker", "E=").unwrap(),
+            ("E".into(), Some(String::new()))
+        );
         for bad in ["", "1BAD", "A-B", "=x", "A B", "É"] {
             assert!(marker("--marker", bad).is_err(), "{bad}");
         }
@@ -671,18 +814,30 @@ mod tests {
 
     #[test]
     fn words_policies_modes_and_levels() {
-        assert_eq!(restart_policy("--restart", "unless-stopped").unwrap(), (RestartMode::Always, None));
-        assert_eq!(restart_policy("--restart", "on-failure:0").unwrap(), (RestartMode::OnFailure, Some(0)));
+        assert_eq!(
+            restart_policy("--restart", "unless-stopped").unwrap(),
+            (RestartMode::Always, None)
+        );
+        assert_eq!(
+            restart_policy("--restart", "on-failure:0").unwrap(),
+            (RestartMode::OnFailure, Some(0))
+        );
         assert!(message(restart_policy("--restart", "on-failure:1000001")).contains("0 to 1000000"));
         for bad in ["sometimes", "", "on-failure:", "on-failure:-1", "Always"] {
             assert!(restart_policy("--restart", bad).is_err(), "{bad}");
         }
         assert_eq!(ready_mode("--ready", "notify").unwrap(), ReadyMode::Notify);
         assert!(ready_mode("--ready", "ready").is_err());
-        assert_eq!(log_level("CTLINIT_LOG", "trace").unwrap(), LevelFilter::Trace);
+        assert_eq!(
+            log_level("CTLINIT_LOG", "trace").unwrap(),
+            LevelFilter::Trace
+        );
         assert!(log_level("CTLINIT_LOG", "loud").is_err());
         assert!(log_level("CTLINIT_LOG", "off").is_err());
-        assert_eq!(command("--check", " /usr/sbin/nginx  -t ").unwrap(), vec!["/usr/sbin/nginx", "-t"]);
+        assert_eq!(
+            command("--check", " /usr/sbin/nginx  -t ").unwrap(),
+            vec!["/usr/sbin/nginx", "-t"]
+        );
         assert!(command("--check", "   ").is_err());
         assert!(path("--watch", "").is_err());
     }
@@ -697,7 +852,10 @@ mod tests {
         }
         assert!(message(boolean("CTLINIT_PGROUP", "2")).contains("CTLINIT_PGROUP"));
         for any in ["", "0", "no", "whatever"] {
-            assert!(switch_var("TINI_KILL_PROCESS_GROUP", any).unwrap(), "{any:?}");
+            assert!(
+                switch_var("TINI_KILL_PROCESS_GROUP", any).unwrap(),
+                "{any:?}"
+            );
         }
     }
 

@@ -54,6 +54,9 @@ mod tests {
         assert_eq!(Ended::Signal(15).status(), 143);
         assert_eq!(Ended::Signal(9).code(), None);
         assert_eq!(Ended::Signal(9).signal(), Some(9));
-        assert_eq!(Ended::Signal(9).to_string(), "status 137 (killed by signal 9)");
+        assert_eq!(
+            Ended::Signal(9).to_string(),
+            "status 137 (killed by signal 9)"
+        );
     }
 }

@@ -89,17 +89,30 @@ pub enum Event {
     Signal(Received),
     /// After a reaping pass: whether ctlinit still has any child. Sent
     /// before the pass's `DaemonExited`/`Reaped` events.
-    Children { left: bool },
+    Children {
+        left: bool,
+    },
     DaemonExited(DaemonExit),
     /// A child that is not the daemon ended (the --check command, an orphan).
-    Reaped { pid: i32, ended: Ended },
+    Reaped {
+        pid: i32,
+        ended: Ended,
+    },
     /// A child was stopped by a job-control signal.
-    ChildStopped { pid: i32, sig: i32 },
+    ChildStopped {
+        pid: i32,
+        sig: i32,
+    },
     /// Answer to `Action::Spawn`.
-    Spawned { pid: i32, wall_ms: u64 },
+    Spawned {
+        pid: i32,
+        wall_ms: u64,
+    },
     SpawnFailed(SpawnError),
     /// Answer to `Action::RunCheck`.
-    CheckSpawned { pid: i32 },
+    CheckSpawned {
+        pid: i32,
+    },
     CheckSpawnFailed(SpawnError),
     /// Answer to `Action::ProbePorts`: which of the asked ports listen now.
     PortsBusy(Vec<u16>),
@@ -115,7 +128,9 @@ pub enum Event {
     /// inotify reported activity around a watched path.
     WatchActivity,
     /// Answer to `Action::CompareWatched`: a watched file's content changed.
-    WatchCompared { changed: bool },
+    WatchCompared {
+        changed: bool,
+    },
     /// Nothing but time passed (a deadline, or a wake with nothing else).
     Tick,
 }
@@ -194,18 +209,31 @@ pub enum Action {
         watchdog_pid: bool,
     },
     /// Start the `--check` command; answer `CheckSpawned` or `CheckSpawnFailed`.
-    RunCheck { env: Env },
-    Signal { to: Target, sig: i32 },
+    RunCheck {
+        env: Env,
+    },
+    Signal {
+        to: Target,
+        sig: i32,
+    },
     /// Signal every remaining process of ctlinit's tree.
-    SignalTree { sig: i32, scope: Scope },
+    SignalTree {
+        sig: i32,
+        scope: Scope,
+    },
     /// SIGKILL a port holder found by a scan, if it is still that process.
-    KillHolder { pid: i32, start_ticks: u64 },
+    KillHolder {
+        pid: i32,
+        start_ticks: u64,
+    },
     /// Which of these ports listen now? Answer `PortsBusy`.
     ProbePorts(Vec<u16>),
     /// Who holds these ports? Answer `Holders`.
     FindHolders(Vec<u16>),
     /// Which TCP ports does process group `pgid` listen on? Answer `Listening`.
-    QueryListening { pgid: i32 },
+    QueryListening {
+        pgid: i32,
+    },
     /// Hash the watched files; answer `WatchCompared`.
     CompareWatched,
     /// A generation was just spawned: the watched files' current contents are

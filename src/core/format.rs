@@ -48,9 +48,11 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(1500)), "1s 500ms");
         assert_eq!(duration(Duration::from_nanos(1500)), "1us");
         assert_eq!(duration(Duration::ZERO), "0s");
-        assert_eq!(duration(Duration::from_secs(365 * 86400)), "1year 5h 49m 12s");
+        assert_eq!(
+            duration(Duration::from_secs(365 * 86400)),
+            "11months 30days 3h 50m 24s"
+        );
     }
-
 
     #[test]
     fn formatted_limits() {

@@ -23,8 +23,8 @@
 
 use crate::core::config::{Host, ReadyMode, Settings};
 use crate::core::ended::Ended;
-use crate::core::format;
 use crate::core::events::*;
+use crate::core::format;
 use crate::core::policy::{self, Decision, History, Verdict};
 use crate::core::record::{state, LastCheck, LastExit, Record};
 use crate::core::signals::{self, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
@@ -192,6 +192,9 @@ pub struct Supervisor {
     history: History,
     last_exit: Option<LastExit>,
     last_check: Option<LastCheck>,
+    /// The last run could not even be spawned (a temporary failure): its
+    /// "status" is ctlinit's 1 (§12, §14.29).
+    spawn_failed: bool,
     /// The PID file's content changed since `take_record`.
     dirty: bool,
     coalesce: Duration,
@@ -219,6 +222,7 @@ impl Supervisor {
             counters: Counters::default(),
             last_exit: None,
             last_check: None,
+            spawn_failed: false,
             dirty: false,
             coalesce: COALESCE,
         }
@@ -487,7 +491,7 @@ impl Supervisor {
                 if let Next::Restart { .. } = next {
                     info!("received {name} during backoff: not restarting");
                     next = Next::Exit(Ending {
-                        code: ExitCode::Status(self.last_status().unwrap_or(128 + signo)),
+                        code: self.last_run_code(signo),
                         reason: Reason::Stopped,
                     });
                 }
@@ -501,15 +505,21 @@ impl Supervisor {
             }
             Phase::PortWait { .. } => {
                 info!("received {name} before the next generation started: exiting");
-                let status = self.last_status().unwrap_or(128 + signo);
-                self.finish(ExitCode::Status(status), Reason::Stopped, out);
+                let code = self.last_run_code(signo);
+                self.finish(code, Reason::Stopped, out);
             }
             other @ (Phase::Draining { .. } | Phase::Done) => self.phase = other,
         }
     }
 
     /// Forwards the stop signal (if not dropped) and starts the grace.
-    fn forward_stop(&mut self, mut run: Run, forward: Option<i32>, now: Time, out: &mut Vec<Action>) {
+    fn forward_stop(
+        &mut self,
+        mut run: Run,
+        forward: Option<i32>,
+        now: Time,
+        out: &mut Vec<Action>,
+    ) {
         if let Some(sig) = forward {
             run.note_sent(sig);
             out.push(Action::Signal {
@@ -695,7 +705,10 @@ impl Supervisor {
             );
             return;
         }
-        info!("--check passed: the {} goes ahead", request_word(check.wants));
+        info!(
+            "--check passed: the {} goes ahead",
+            request_word(check.wants)
+        );
         match (check.wants, self.daemon()) {
             (Request::Restart, _) => {
                 self.begin_stop(StopCause::Restart, "restart requested (checked)", now, out)
@@ -738,6 +751,7 @@ impl Supervisor {
             unreachable_phase("Spawned");
             return;
         };
+        self.spawn_failed = false;
         let c = &mut self.counters;
         c.generation += 1;
         if c.generation > 1 {
@@ -853,7 +867,10 @@ impl Supervisor {
             Phase::Stopping { run, .. } | Phase::Draining { run, .. } => run.learn(ports),
             _ => {}
         }
-        debug!("generation {} listens on {ports:?}", self.counters.generation);
+        debug!(
+            "generation {} listens on {ports:?}",
+            self.counters.generation
+        );
     }
 
     fn on_notify(&mut self, pid: i32, from: Sender, n: Notice, now: Time, out: &mut Vec<Action>) {
@@ -1007,8 +1024,9 @@ impl Supervisor {
             policy::decide(&self.s.policy, self.history, verdict, ran_for, stopping);
         self.history = history;
         // A restart requested while this generation was starting was
-        // delivered: it completes even if the generation ended on its own.
-        if run.pending == Some(Request::Restart) && decision == Decision::Exit && !stopping {
+        // delivered: it completes even if the generation ended on its own,
+        // and like any requested restart without a backoff (§14.2).
+        if run.pending == Some(Request::Restart) && decision != Decision::GiveUp && !stopping {
             info!("serving the restart requested while generation {gen} was starting");
             decision = Decision::Restart {
                 delay: Duration::ZERO,
@@ -1090,9 +1108,9 @@ impl Supervisor {
         let k = self.history.consecutive_failures;
         match self.s.policy.max_restarts {
             0 => format!("failure {k}, --max-restarts 0: never giving up"),
-            n if k >= n => format!(
-                "failure {k} of {n} tolerated by --max-restarts: the next failure gives up"
-            ),
+            n if k >= n => {
+                format!("failure {k} of {n} tolerated by --max-restarts: the next failure gives up")
+            }
             n => format!("failure {k} of {n} tolerated by --max-restarts"),
         }
     }
@@ -1120,6 +1138,7 @@ impl Supervisor {
         }
         // A temporary shortage (a pids limit) is a failed run, not the end
         // of the container (§14.29).
+        self.spawn_failed = true;
         let (decision, history) = policy::decide(
             &self.s.policy,
             self.history,
@@ -1205,7 +1224,10 @@ impl Supervisor {
             *next_probe = Some(now);
             return;
         }
-        let in_tree: Vec<&Holder> = found.iter().filter(|h| h.in_tree && h.pid.is_some()).collect();
+        let in_tree: Vec<&Holder> = found
+            .iter()
+            .filter(|h| h.in_tree && h.pid.is_some())
+            .collect();
         if !*extended && !in_tree.is_empty() {
             for h in &in_tree {
                 warn!(
@@ -1268,7 +1290,9 @@ impl Supervisor {
             }
             Phase::Running(run) => {
                 if let Some(check) = &mut run.check {
-                    if !check.killed && now >= check.deadline {
+                    // Once its pid is known: a zero --stop-timeout expires
+                    // before `CheckSpawned` answers.
+                    if !check.killed && check.pid.is_some() && now >= check.deadline {
                         warn!(
                             "--check still running after {}: killing it",
                             format::duration(self.s.stop_timeout)
@@ -1289,7 +1313,12 @@ impl Supervisor {
                             run.pid,
                             format::duration(self.s.ready_timeout)
                         );
-                        return self.begin_stop(StopCause::ReadyTimeout, "readiness timeout", now, out);
+                        return self.begin_stop(
+                            StopCause::ReadyTimeout,
+                            "readiness timeout",
+                            now,
+                            out,
+                        );
                     }
                     if run.next_probe.is_some_and(|t| now >= t) {
                         run.next_probe = None;
@@ -1352,6 +1381,11 @@ impl Supervisor {
                         self.finish(ExitCode::Status(status), Reason::Stopped, out);
                     }
                 }
+                // The container stops after the survivors were reported.
+                Killed::Reported if self.stop.is_some() => {
+                    let status = self.map_status(128 + SIGKILL);
+                    self.finish(ExitCode::Status(status), Reason::Stopped, out);
+                }
                 _ => {}
             },
             Phase::Gone {
@@ -1383,6 +1417,12 @@ impl Supervisor {
                     Killed::At(t) if now >= t.after(SURVIVOR_GRACE) => {
                         *killed = Killed::Reported;
                         out.push(Action::ReportSurvivors);
+                        if let Next::Exit(end) = *next {
+                            self.finish(end.code, end.reason, out);
+                        }
+                    }
+                    // A stop after the survivors were reported: exit anyway.
+                    Killed::Reported => {
                         if let Next::Exit(end) = *next {
                             self.finish(end.code, end.reason, out);
                         }
@@ -1459,7 +1499,10 @@ impl Supervisor {
             env.push(("CTLINIT_PIDFILE".into(), Some(p.clone())));
         }
         for (name, value) in &self.s.markers {
-            env.push((name.clone(), Some(value.clone().unwrap_or_else(|| own.clone()))));
+            env.push((
+                name.clone(),
+                Some(value.clone().unwrap_or_else(|| own.clone())),
+            ));
         }
         if !daemon {
             return env;
@@ -1480,8 +1523,17 @@ impl Supervisor {
         out.push(Action::Exit(Ending { code, reason }));
     }
 
-    fn last_status(&self) -> Option<i32> {
-        self.last_exit.as_ref().map(|e| self.map_status(e.status))
+    /// What a stop between runs exits with (§14.3): the last run's status,
+    /// 1 if it could not be spawned, 128 + the signal if nothing ran yet.
+    fn last_run_code(&self, signo: i32) -> ExitCode {
+        if self.spawn_failed {
+            return ExitCode::Spawn(SpawnError::Temporary);
+        }
+        ExitCode::Status(
+            self.last_exit
+                .as_ref()
+                .map_or(128 + signo, |e| self.map_status(e.status)),
+        )
     }
 
     fn map_status(&self, status: i32) -> i32 {

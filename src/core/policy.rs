@@ -284,9 +284,24 @@ mod tests {
         };
         for mode in [No, OnFailure, Always] {
             let p = Policy { mode, ..p };
-            assert_eq!(decide(&p, h, Requested, 30 * MS, false), (Restart { delay: 70 * MS }, h));
-            assert_eq!(decide(&p, h, Requested, 500 * MS, false), (Restart { delay: Duration::ZERO }, h));
-            assert_eq!(decide(&p, h, Requested, 30 * MS, true).0, Exit, "a stop wins");
+            assert_eq!(
+                decide(&p, h, Requested, 30 * MS, false),
+                (Restart { delay: 70 * MS }, h)
+            );
+            assert_eq!(
+                decide(&p, h, Requested, 500 * MS, false),
+                (
+                    Restart {
+                        delay: Duration::ZERO
+                    },
+                    h
+                )
+            );
+            assert_eq!(
+                decide(&p, h, Requested, 30 * MS, true).0,
+                Exit,
+                "a stop wins"
+            );
         }
     }
 

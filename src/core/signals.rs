@@ -21,9 +21,10 @@ pub const RTMIN: i32 = 34;
 /// `ctlinit restart` asks for a restart with this signal plus a magic value.
 pub const CONTROL: i32 = MAX;
 
-/// Synchronous faults: a fault of ctlinit itself. Sent from outside they
-/// are never forwarded (a daemon should not dump core for ctlinit's sake).
-pub const FAULTS: [i32; 6] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS];
+/// The fault signals: a fault of ctlinit itself (ABRT is what a failed
+/// assertion raises). Sent from outside they are never forwarded — a daemon
+/// should not dump core for ctlinit's sake — as tini leaves them too.
+pub const FAULTS: [i32; 7] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT];
 
 /// Signals whose default action cannot end a process: refused for
 /// `--stop-signal` and `--pdeathsig`.
@@ -33,10 +34,9 @@ pub const CANNOT_END: [i32; 8] = [
 
 /// Signals that may never mean "reload" (`--reload-signal`,
 /// `--watch-signal`): the stop signals, the unreceivable ones, SIGCHLD and
-/// the faults (ABRT included).
+/// the faults.
 pub fn refused_for_reload(sig: i32) -> bool {
-    [SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGABRT].contains(&sig)
-        || FAULTS.contains(&sig)
+    [SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP].contains(&sig) || FAULTS.contains(&sig)
 }
 
 /// Signals ctlinit can never receive and pass on: refused in `--stop-on`
@@ -45,9 +45,18 @@ pub fn never_received(sig: i32) -> bool {
     [SIGKILL, SIGSTOP, SIGCHLD].contains(&sig) || FAULTS.contains(&sig)
 }
 
+/// Linux signals that signal-hook's name table leaves out (the same
+/// numbers on x86_64 and aarch64).
+const EXTRA_NAMES: [(i32, &str); 2] = [(16, "SIGSTKFLT"), (30, "SIGPWR")];
+
+fn table_name(sig: i32) -> Option<&'static str> {
+    signal_hook::low_level::signal_name(sig)
+        .or_else(|| EXTRA_NAMES.iter().find(|(n, _)| *n == sig).map(|(_, s)| *s))
+}
+
 /// `SIGTERM` for 15, `SIGRTMIN+2` for 36, `signal 32` for the reserved ones.
 pub fn name(sig: i32) -> String {
-    if let Some(n) = signal_hook::low_level::signal_name(sig) {
+    if let Some(n) = table_name(sig) {
         return n.to_string();
     }
     match sig {
@@ -74,7 +83,7 @@ pub fn parse(s: &str) -> Option<i32> {
         return None;
     }
     let full = format!("SIG{bare}");
-    if let Some(n) = (1..32).find(|&n| signal_hook::low_level::signal_name(n) == Some(full.as_str())) {
+    if let Some(n) = (1..32).find(|&n| table_name(n) == Some(full.as_str())) {
         return Some(n);
     }
     match bare {
@@ -124,8 +133,22 @@ mod tests {
         assert_eq!(parse("1"), Some(1));
         assert_eq!(parse("32"), Some(32));
         for bad in [
-            "", "0", "65", "-1", "+15", "TERMINATE", "RTMIN+99", "RTMIN-1", "RTMAX+1", "SIG",
-            "RTMIN+", "015", "99999999999999999999", "1.5", "SIGSIGTERM", "RTMIN+2147483647",
+            "",
+            "0",
+            "65",
+            "-1",
+            "+15",
+            "TERMINATE",
+            "RTMIN+99",
+            "RTMIN-1",
+            "RTMAX+1",
+            "SIG",
+            "RTMIN+",
+            "015",
+            "99999999999999999999",
+            "1.5",
+            "SIGSIGTERM",
+            "RTMIN+2147483647",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
@@ -140,7 +163,7 @@ mod tests {
         assert_eq!(name(64), "SIGRTMAX");
         assert_eq!(name(32), "signal 32");
         for n in 1..=MAX {
-            if n < 32 || n >= RTMIN {
+            if !(32..RTMIN).contains(&n) {
                 let back = parse(&name(n).replace("SIGRTMIN+0", "RTMIN"));
                 assert_eq!(back, Some(n), "{}", name(n));
             }
@@ -149,13 +172,18 @@ mod tests {
 
     #[test]
     fn the_sets_hold_what_the_contract_lists() {
-        for s in [SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGABRT] {
+        for s in [
+            SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGABRT,
+        ] {
             assert!(refused_for_reload(s), "{s}");
         }
         assert!(!refused_for_reload(SIGHUP) && !refused_for_reload(SIGUSR1));
-        for s in [SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS] {
+        for s in [
+            SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+        ] {
             assert!(never_received(s), "{s}");
         }
-        assert!(!never_received(SIGTERM) && !never_received(SIGABRT));
+        assert!(never_received(SIGABRT), "ABRT is a fault signal");
+        assert!(!never_received(SIGTERM) && !never_received(SIGHUP));
     }
 }

@@ -48,6 +48,9 @@ mod tests {
         let far = Time::at(Duration::MAX);
         assert_eq!(far.after(Duration::from_secs(1)), far);
         assert_eq!(Time::ZERO.since(far), Duration::ZERO);
-        assert_eq!(Time::from_millis(1500).since(Time::from_millis(500)), Duration::from_secs(1));
+        assert_eq!(
+            Time::from_millis(1500).since(Time::from_millis(500)),
+            Duration::from_secs(1)
+        );
     }
 }

@@ -217,7 +217,10 @@ mod tests {
         for (p, what) in [("/dev/null", "a device"), ("/tmp", "a directory")] {
             let e = for_supervisor(Some(Path::new(p)), None).unwrap_err();
             assert_eq!(e.exit_code(), 2);
-            assert!(e.to_string().contains(what) && e.to_string().contains(p), "{e}");
+            assert!(
+                e.to_string().contains(what) && e.to_string().contains(p),
+                "{e}"
+            );
             let e = for_supervisor(None, Some(Path::new(p))).unwrap_err();
             assert!(e.to_string().contains("--lockfile"), "{e}");
         }

@@ -363,7 +363,6 @@ mod tests {
         assert_eq!(parse_limit("-1"), None);
     }
 
-
     #[test]
     fn self_cgroup_v2_only() {
         let c = parse_self_cgroup("0::/system.slice/app.service\n");

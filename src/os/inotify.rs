@@ -91,9 +91,17 @@ impl Watcher {
             dirs: vec![],
         };
         for p in paths {
-            let dir = absolute(p).parent().map(Path::to_path_buf).unwrap_or_default();
-            w.add_dirs(p)
-                .map_err(|e| format!("--watch {}: cannot watch directory {}: {e}", p.display(), dir.display()))?;
+            let dir = absolute(p)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            w.add_dirs(p).map_err(|e| {
+                format!(
+                    "--watch {}: cannot watch directory {}: {e}",
+                    p.display(),
+                    dir.display()
+                )
+            })?;
         }
         Ok(w)
     }
@@ -254,7 +262,9 @@ mod tests {
         let e = check_path(&fifo).unwrap_err();
         assert!(e.contains("a FIFO") && e.contains("fifo"), "{e}");
         assert!(check_path(&d).unwrap_err().contains("a directory"));
-        assert!(check_path(Path::new("/dev/null")).unwrap_err().contains("a device"));
+        assert!(check_path(Path::new("/dev/null"))
+            .unwrap_err()
+            .contains("a device"));
         // A FIFO that appears later is "missing", and hashing it never blocks.
         assert_eq!(digest(&fifo), None);
         std::fs::remove_dir_all(&d).unwrap();

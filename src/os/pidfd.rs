@@ -146,12 +146,21 @@ mod tests {
 
     #[test]
     fn a_reused_pid_is_never_signalled() {
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let pid = child.id() as i32;
         let real = procfs::stat(pid).unwrap().start_ticks;
-        assert_eq!(signal_verified(pid, real + 1, 0).unwrap(), Sent::NotThatProcess);
+        assert_eq!(
+            signal_verified(pid, real + 1, 0).unwrap(),
+            Sent::NotThatProcess
+        );
         assert_eq!(signal_verified(pid, real, 0).unwrap(), Sent::Yes);
-        assert_eq!(signal_verified(pid, real, libc::SIGKILL).unwrap(), Sent::Yes);
+        assert_eq!(
+            signal_verified(pid, real, libc::SIGKILL).unwrap(),
+            Sent::Yes
+        );
         child.wait().unwrap();
         assert_eq!(signal_verified(pid, real, 0).unwrap(), Sent::NotThatProcess);
     }

@@ -156,11 +156,20 @@ mod diag {
             let r = request(libc::AF_INET6 as u8);
             assert_eq!(r.len(), 16 + 56);
             assert_eq!(u32::from_ne_bytes(r[0..4].try_into().unwrap()), 72);
-            assert_eq!(u16::from_ne_bytes(r[4..6].try_into().unwrap()), SOCK_DIAG_BY_FAMILY);
-            assert_eq!(u16::from_ne_bytes(r[6..8].try_into().unwrap()), NLM_F_REQUEST | NLM_F_DUMP);
+            assert_eq!(
+                u16::from_ne_bytes(r[4..6].try_into().unwrap()),
+                SOCK_DIAG_BY_FAMILY
+            );
+            assert_eq!(
+                u16::from_ne_bytes(r[6..8].try_into().unwrap()),
+                NLM_F_REQUEST | NLM_F_DUMP
+            );
             assert_eq!(r[16], libc::AF_INET6 as u8);
             assert_eq!(r[17], libc::IPPROTO_TCP as u8);
-            assert_eq!(u32::from_ne_bytes(r[20..24].try_into().unwrap()), 1 << TCP_LISTEN);
+            assert_eq!(
+                u32::from_ne_bytes(r[20..24].try_into().unwrap()),
+                1 << TCP_LISTEN
+            );
         }
 
         #[test]
@@ -173,7 +182,13 @@ mod diag {
             m[1] = 10; // TCP_LISTEN
             m[4..6].copy_from_slice(&8080u16.to_be_bytes());
             m[68..72].copy_from_slice(&123_456u32.to_ne_bytes());
-            assert_eq!(parse(&m), Some(Listener { port: 8080, inode: 123_456 }));
+            assert_eq!(
+                parse(&m),
+                Some(Listener {
+                    port: 8080,
+                    inode: 123_456
+                })
+            );
             assert_eq!(parse(&m[..70]), None, "a short message is no listener");
         }
     }

@@ -11,8 +11,7 @@ pub fn own_pid() -> i32 {
 
 /// Outside a PID namespace, orphans of the daemon's tree come to ctlinit.
 pub fn become_subreaper() -> Result<(), String> {
-    prctl::set_child_subreaper(true)
-        .map_err(|e| format!("prctl(PR_SET_CHILD_SUBREAPER): {e}"))
+    prctl::set_child_subreaper(true).map_err(|e| format!("prctl(PR_SET_CHILD_SUBREAPER): {e}"))
 }
 
 /// `--pdeathsig`: the signal ctlinit receives when its parent dies.

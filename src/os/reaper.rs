@@ -10,9 +10,15 @@ use std::io;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    Ended { pid: i32, ended: Ended },
+    Ended {
+        pid: i32,
+        ended: Ended,
+    },
     /// Stopped by a job-control signal (`WUNTRACED`).
-    Stopped { pid: i32, sig: i32 },
+    Stopped {
+        pid: i32,
+        sig: i32,
+    },
 }
 
 /// Reaps everything reapable now into `out`; returns whether any child is

@@ -61,7 +61,10 @@ impl Intake {
             )
         };
         if r != 0 {
-            return Err(format!("rt_sigprocmask(SIG_BLOCK): {}", io::Error::last_os_error()));
+            return Err(format!(
+                "rt_sigprocmask(SIG_BLOCK): {}",
+                io::Error::last_os_error()
+            ));
         }
         // SAFETY: signalfd4 with a valid 8-byte set; the fd is owned below.
         let fd = unsafe {
@@ -134,9 +137,11 @@ impl Intake {
                 return; // EAGAIN: nothing more pending
             }
             let got = n as usize / size;
-            out.extend(infos[..got].iter().map(|i| {
-                received(i.ssi_signo as i32, i.ssi_pid as i32, i.ssi_code, i.ssi_int)
-            }));
+            out.extend(
+                infos[..got]
+                    .iter()
+                    .map(|i| received(i.ssi_signo as i32, i.ssi_pid as i32, i.ssi_code, i.ssi_int)),
+            );
             if got < BATCH {
                 return;
             }
@@ -220,7 +225,10 @@ mod tests {
     fn every_signal_but_kill_and_stop_is_handled() {
         let m = handled_mask();
         assert_eq!(m.count_ones(), 62);
-        for s in [1, 2, 3, 15, SIGCHLD, 32, 33, 34, 64].iter().chain(FAULTS.iter()) {
+        for s in [1, 2, 3, 15, SIGCHLD, 32, 33, 34, 64]
+            .iter()
+            .chain(FAULTS.iter())
+        {
             assert!(m & bit(*s) != 0, "{s}");
         }
         assert!(m & bit(SIGKILL) == 0 && m & bit(SIGSTOP) == 0);

@@ -102,7 +102,12 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnFailure> {
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| CString::new(format!("{k}={v}"))))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| fail(SpawnError::NotExecutable, "an environment marker contains a NUL byte"))?;
+        .map_err(|_| {
+            fail(
+                SpawnError::NotExecutable,
+                "an environment marker contains a NUL byte",
+            )
+        })?;
     let removed: Vec<&[u8]> = spec
         .env
         .iter()
@@ -115,8 +120,12 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnFailure> {
     if spec.watchdog_pid {
         envp.insert(envp.len() - 1, watchdog.as_ptr().cast());
     }
-    let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
-        .map_err(|e| fail(temporary_or_not(e as i32), &format!("cannot create a pipe: {e}")))?;
+    let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| {
+        fail(
+            temporary_or_not(e as i32),
+            &format!("cannot create a pipe: {e}"),
+        )
+    })?;
     let plan = Plan {
         candidates: candidates(program, std::env::var_os("PATH").as_deref()),
         argv: null_terminated(args.iter().map(|a| a.as_ptr())),
@@ -421,11 +430,22 @@ fn classify(program: &OsStr, errno: i32) -> SpawnFailure {
     let name = program.to_string_lossy();
     let e = io::Error::from_raw_os_error(errno);
     let (error, what) = match errno {
-        libc::ENOENT | libc::ENOTDIR => (SpawnError::NotFound, "not found (check the name and PATH)"),
-        libc::EACCES | libc::EPERM => (SpawnError::NotExecutable, "permission denied (is it executable?)"),
-        libc::ENOEXEC => (SpawnError::NotExecutable, "not an executable format (missing #! line?)"),
+        libc::ENOENT | libc::ENOTDIR => {
+            (SpawnError::NotFound, "not found (check the name and PATH)")
+        }
+        libc::EACCES | libc::EPERM => (
+            SpawnError::NotExecutable,
+            "permission denied (is it executable?)",
+        ),
+        libc::ENOEXEC => (
+            SpawnError::NotExecutable,
+            "not an executable format (missing #! line?)",
+        ),
         e => match temporary_or_not(e) {
-            SpawnError::Temporary => (SpawnError::Temporary, "temporarily impossible, retrying after the backoff"),
+            SpawnError::Temporary => (
+                SpawnError::Temporary,
+                "temporarily impossible, retrying after the backoff",
+            ),
             other => (other, "cannot be executed"),
         },
     };
@@ -466,9 +486,18 @@ mod tests {
     fn errno_sorts_into_not_found_not_executable_or_temporary() {
         use SpawnError::*;
         let kind = |e| classify(OsStr::new("x"), e).error;
-        assert_eq!((kind(libc::ENOENT), kind(libc::ENOTDIR)), (NotFound, NotFound));
-        assert_eq!((kind(libc::EACCES), kind(libc::ENOEXEC)), (NotExecutable, NotExecutable));
-        assert_eq!((kind(libc::EAGAIN), kind(libc::ENOMEM)), (Temporary, Temporary));
+        assert_eq!(
+            (kind(libc::ENOENT), kind(libc::ENOTDIR)),
+            (NotFound, NotFound)
+        );
+        assert_eq!(
+            (kind(libc::EACCES), kind(libc::ENOEXEC)),
+            (NotExecutable, NotExecutable)
+        );
+        assert_eq!(
+            (kind(libc::EAGAIN), kind(libc::ENOMEM)),
+            (Temporary, Temporary)
+        );
         assert_eq!(kind(libc::E2BIG), NotExecutable);
         assert!(classify(OsStr::new("x"), libc::ENOEXEC)
             .message
@@ -479,7 +508,11 @@ mod tests {
     fn the_child_writes_its_pid_without_allocating() {
         let mut buf = [0u8; WATCHDOG_PID_LEN];
         buf[..WATCHDOG_PID.len()].copy_from_slice(WATCHDOG_PID);
-        for (pid, want) in [(7u32, "WATCHDOG_PID=7"), (4194304, "WATCHDOG_PID=4194304"), (u32::MAX, "WATCHDOG_PID=4294967295")] {
+        for (pid, want) in [
+            (7u32, "WATCHDOG_PID=7"),
+            (4194304, "WATCHDOG_PID=4194304"),
+            (u32::MAX, "WATCHDOG_PID=4294967295"),
+        ] {
             // SAFETY: buf has WATCHDOG_PID_LEN bytes.
             unsafe { write_pid(buf.as_mut_ptr(), pid) };
             let s = std::ffi::CStr::from_bytes_until_nul(&buf).unwrap();
@@ -491,7 +524,13 @@ mod tests {
     fn an_exec_failure_comes_back_through_the_pipe_too() {
         let argv = [OsString::from("/nonexistent/ctlinit-test")];
         let env = vec![];
-        let e = spawn(&Spec { argv: &argv, env: &env, foreground_tty: false, watchdog_pid: false }).unwrap_err();
+        let e = spawn(&Spec {
+            argv: &argv,
+            env: &env,
+            foreground_tty: false,
+            watchdog_pid: false,
+        })
+        .unwrap_err();
         assert_eq!(e.error, SpawnError::NotFound);
         // The pipe alone (as under qemu's fork emulation) says the same.
         let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
@@ -513,7 +552,10 @@ mod tests {
             // SAFETY: every entry is a C string from environ or `o`.
             .map(|&p| var_name(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()))
             .collect();
-        assert!(!names.contains(&b"HOME".as_slice()), "removed variables are left out");
+        assert!(
+            !names.contains(&b"HOME".as_slice()),
+            "removed variables are left out"
+        );
         assert!(env.last().unwrap().is_null());
         let paths: Vec<_> = env[..env.len() - 1]
             .iter()

@@ -40,7 +40,11 @@ pub fn report_survivors(own_pid: i32) {
             "pid {} survived SIGKILL for 2s (state {}{}); waiting for the kernel to release it",
             p.pid,
             p.state,
-            if p.state == 'D' { ", uninterruptible sleep" } else { "" }
+            if p.state == 'D' {
+                ", uninterruptible sleep"
+            } else {
+                ""
+            }
         );
     }
 }

@@ -117,21 +117,39 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
         }
         let notices = os.notify.as_ref().map(|n| n.drain()).unwrap_or_default();
         for (pid, notice) in notices {
-            let from = m.daemon().map_or(Sender::Other, |d| procfs::relation(pid, d));
-            feed(m, Event::Notify { pid, from, notice }, now, &mut out, &mut queue);
+            let from = m
+                .daemon()
+                .map_or(Sender::Other, |d| procfs::relation(pid, d));
+            feed(
+                m,
+                Event::Notify { pid, from, notice },
+                now,
+                &mut out,
+                &mut queue,
+            );
         }
         feed(m, Event::Tick, now, &mut out, &mut queue);
     }
 }
 
-fn feed(m: &mut Supervisor, ev: Event, now: Time, out: &mut Vec<Action>, queue: &mut VecDeque<Action>) {
+fn feed(
+    m: &mut Supervisor,
+    ev: Event,
+    now: Time,
+    out: &mut Vec<Action>,
+    queue: &mut VecDeque<Action>,
+) {
     m.handle(ev, now, out);
     queue.extend(out.drain(..));
 }
 
 /// Blocks until a signal, a readable descriptor or the deadline; collects
 /// the signals that arrived.
-fn wait(os: &Os, deadline: Option<Time>, received: &mut Vec<crate::core::events::Received>) -> std::io::Result<()> {
+fn wait(
+    os: &Os,
+    deadline: Option<Time>,
+    received: &mut Vec<crate::core::events::Received>,
+) -> std::io::Result<()> {
     let left = deadline.map(|d| d.since(os.now()));
     if os.watcher.is_none() && os.notify.is_none() {
         // Signals are the only event source: wait for them directly.
@@ -145,7 +163,11 @@ fn wait(os: &Os, deadline: Option<Time>, received: &mut Vec<crate::core::events:
         fds.push(PollFd::new(n.as_fd(), PollFlags::POLLIN));
     }
     // ppoll takes a nanosecond timeout: a 10 ms backoff is 10 ms, not 11.
-    match nix::poll::ppoll(&mut fds, left.map(nix::sys::time::TimeSpec::from_duration), None) {
+    match nix::poll::ppoll(
+        &mut fds,
+        left.map(nix::sys::time::TimeSpec::from_duration),
+        None,
+    ) {
         Ok(_) | Err(nix::errno::Errno::EINTR) => {}
         Err(e) => return Err(e.into()),
     }

@@ -9,7 +9,9 @@ use crate::core::config::Config;
 use crate::error::Error;
 
 /// Supervises until the core says how ctlinit ends; Err only for setup.
-pub fn supervise(cfg: Config) -> Result<(crate::core::events::Ending, crate::core::machine::Counters), Error> {
+pub fn supervise(
+    cfg: Config,
+) -> Result<(crate::core::events::Ending, crate::core::machine::Counters), Error> {
     let (machine, os) = setup::prepare(cfg)?;
     let mut machine = machine;
     let end = event_loop::run(&mut machine, os);

@@ -40,7 +40,9 @@ pub fn prepare(cfg: Config) -> Result<(Supervisor, Os), Error> {
     let s = &cfg.settings;
     let notify = match s.ready {
         ReadyMode::Notify => Some(NotifySocket::bind().map_err(|e| {
-            Error::Setup(format!("--ready notify: cannot create the notify socket: {e}"))
+            Error::Setup(format!(
+                "--ready notify: cannot create the notify socket: {e}"
+            ))
         })?),
         _ => None,
     };
@@ -99,7 +101,8 @@ fn on_path(cmd: &str) -> bool {
     if cmd.contains('/') {
         return access(cmd, AccessFlags::X_OK).is_ok();
     }
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let path = std::env::var("PATH")
+        .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     path.split(':')
         .any(|d| access(&std::path::Path::new(d).join(cmd), AccessFlags::X_OK).is_ok())
 }

@@ -19,7 +19,10 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
     let f = match lookup(target) {
         Lookup::Found(f) => f,
         Lookup::NoFile(p) => {
-            eprintln!("ctlinit: error: no supervisor running: no PID file at {}", p.display());
+            eprintln!(
+                "ctlinit: error: no supervisor running: no PID file at {}",
+                p.display()
+            );
             return verb::NOT_RUNNING;
         }
         Lookup::Bad(p, e) => {

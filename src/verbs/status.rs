@@ -108,7 +108,11 @@ pub fn status(json: bool, target: &Target) -> i32 {
             println!(
                 "last --check: status {} ({})",
                 c.status,
-                if c.ok { "passed" } else { "refused the restart" }
+                if c.ok {
+                    "passed"
+                } else {
+                    "refused the restart"
+                }
             );
         }
         let list: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
