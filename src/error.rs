@@ -6,10 +6,9 @@
 use std::fmt;
 
 /// Every status ctlinit itself chooses. The daemon's own status (code, or
-/// 128 + signal) passes through everywhere else.
+/// 128 + signal) passes through everywhere else, as 0 when it is in
+/// `--success-exit`.
 pub mod status {
-    /// A clean exit: the daemon's status was in `--success-exit`.
-    pub const SUCCESS: i32 = 0;
     /// The last run could not be spawned for a temporary reason (EAGAIN, ENOMEM).
     pub const SPAWN_FAILED: i32 = 1;
     /// Usage or configuration error, or a setup call that failed.

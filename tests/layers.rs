@@ -33,9 +33,22 @@ fn code(text: &str) -> impl Iterator<Item = (usize, &str)> {
 #[test]
 fn the_core_makes_no_syscalls_reads_no_clock_and_imports_nothing_else_of_the_crate() {
     let forbidden = [
-        "nix::", "libc::", "std::fs", "std::process", "Instant::now", "SystemTime",
-        "std::net", "std::os", "unsafe ", "unsafe{", "crate::os", "crate::files", "crate::run",
-        "crate::cli", "crate::verbs", "crate::error",
+        "nix::",
+        "libc::",
+        "std::fs",
+        "std::process",
+        "Instant::now",
+        "SystemTime",
+        "std::net",
+        "std::os",
+        "unsafe ",
+        "unsafe{",
+        "crate::os",
+        "crate::files",
+        "crate::run",
+        "crate::cli",
+        "crate::verbs",
+        "crate::error",
     ];
     let mut found = vec![];
     for (path, text) in sources("src/core") {
@@ -47,16 +60,29 @@ fn the_core_makes_no_syscalls_reads_no_clock_and_imports_nothing_else_of_the_cra
             }
         }
     }
-    assert!(found.is_empty(), "the core must stay pure:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the core must stay pure:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn imports_flow_one_way() {
     // layer -> the crate modules it may not import
     let rules = [
-        ("src/os", &["crate::run", "crate::verbs", "crate::cli", "crate::files"][..]),
-        ("src/files", &["crate::run", "crate::verbs", "crate::cli", "crate::os"][..]),
-        ("src/cli", &["crate::run", "crate::verbs", "crate::os", "crate::files"][..]),
+        (
+            "src/os",
+            &["crate::run", "crate::verbs", "crate::cli", "crate::files"][..],
+        ),
+        (
+            "src/files",
+            &["crate::run", "crate::verbs", "crate::cli", "crate::os"][..],
+        ),
+        (
+            "src/cli",
+            &["crate::run", "crate::verbs", "crate::os", "crate::files"][..],
+        ),
         ("src/verbs", &["crate::run"][..]),
         ("src/run", &["crate::verbs", "crate::cli"][..]),
     ];

@@ -30,7 +30,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use values::{bad, shown, Value};
 
-pub use crate::core::config::Config;
+/// Everything `ctlinit [OPTIONS] COMMAND` needs (settings, COMMAND,
+/// paths, log level); it lives with the settings in `core::config`.
+pub use crate::core::config::{Config, Named};
 
 /// The paths a verb uses to find a supervisor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -186,6 +188,7 @@ enum Source {
 }
 
 /// The configuration as it is read, before the rules between options.
+#[derive(Default)]
 struct Builder {
     s: Settings,
     watch: Vec<PathBuf>,
@@ -200,24 +203,6 @@ struct Builder {
     given: HashMap<Key, (String, String)>,
     /// For each list option, which source its current list comes from.
     list_from: HashMap<Key, Source>,
-}
-
-impl Default for Builder {
-    fn default() -> Builder {
-        Builder {
-            s: Settings::default(),
-            watch: vec![],
-            pidfile: None,
-            lockfile: None,
-            pdeathsig: None,
-            backoff: None,
-            ready: None,
-            env_level: None,
-            cli_level: None,
-            given: HashMap::new(),
-            list_from: HashMap::new(),
-        }
-    }
 }
 
 impl Builder {
@@ -423,7 +408,13 @@ impl Builder {
             .cli_level
             .or(self.env_level)
             .unwrap_or(LevelFilter::Info);
+        let named = Named {
+            pidfile: self.src(Key::Pidfile),
+            lockfile: self.src(Key::Lockfile),
+            watch: self.src(Key::Watch),
+        };
         Ok(Config {
+            named,
             settings: self.s,
             command,
             watch: self.watch,

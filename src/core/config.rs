@@ -144,4 +144,15 @@ pub struct Config {
     pub lockfile: Option<std::path::PathBuf>,
     pub pdeathsig: Option<i32>,
     pub log_level: log::LevelFilter,
+    /// Which flag or variable gave the paths, for the messages of the
+    /// start-up checks (§14.21: a refusal names what the user typed).
+    pub named: Named,
+}
+
+/// The flag or variable (`--pidfile`, `CTLINIT_PIDFILE`) each path came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Named {
+    pub pidfile: String,
+    pub lockfile: String,
+    pub watch: String,
 }

@@ -19,14 +19,11 @@ impl Time {
         Time(elapsed)
     }
 
+    #[cfg(test)]
     pub const fn from_millis(ms: u64) -> Time {
         Time(Duration::from_millis(ms))
     }
 
-    /// How long after the start this is.
-    pub fn elapsed(self) -> Duration {
-        self.0
-    }
 
     /// `d` later. Saturates instead of overflowing.
     pub fn after(self, d: Duration) -> Time {

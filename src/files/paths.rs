@@ -32,20 +32,23 @@ pub fn lock_beside(pidfile: &Path) -> PathBuf {
 
 /// Decides the supervisor's paths, creating directories as needed.
 /// Returns the paths and, when the default could not be used, a warning.
+/// `names` are the flags or variables that gave the two paths, for messages.
 pub fn for_supervisor(
     pidfile: Option<&Path>,
     lockfile: Option<&Path>,
+    names: (&str, &str),
 ) -> Result<(Paths, Option<String>)> {
+    let (pid_name, lock_name) = names;
     let mut warning = None;
     let pidfile = match pidfile {
         Some(p) => {
-            must_be_regular("--pidfile", p)?;
+            must_be_regular(pid_name, p)?;
             let dir = parent(p);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
                 .map_err(|e| {
                     Error::Setup(format!(
-                        "cannot use --pidfile {}: {e}; choose a writable path",
+                        "cannot use {pid_name} {}: {e}; choose a writable path",
                         p.display()
                     ))
                 })?;
@@ -63,13 +66,13 @@ pub fn for_supervisor(
     };
     let lockfile = match (lockfile, &pidfile) {
         (Some(l), _) => {
-            must_be_regular("--lockfile", l)?;
+            must_be_regular(lock_name, l)?;
             let dir = parent(l);
             ensure_dir(&dir, 0o755)
                 .and_then(|_| probe_writable(&dir))
                 .map_err(|e| {
                     Error::Setup(format!(
-                        "cannot use --lockfile {}: {e}; choose a writable path",
+                        "cannot use {lock_name} {}: {e}; choose a writable path",
                         l.display()
                     ))
                 })?;
@@ -200,6 +203,8 @@ fn probe_writable(d: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    const NAMES: (&str, &str) = ("--pidfile", "--lockfile");
+
     #[test]
     fn lock_sits_beside_the_pidfile() {
         assert_eq!(
@@ -215,20 +220,20 @@ mod tests {
     #[test]
     fn an_explicit_pidfile_or_lock_that_is_not_a_regular_file_is_refused() {
         for (p, what) in [("/dev/null", "a device"), ("/tmp", "a directory")] {
-            let e = for_supervisor(Some(Path::new(p)), None).unwrap_err();
+            let e = for_supervisor(Some(Path::new(p)), None, NAMES).unwrap_err();
             assert_eq!(e.exit_code(), 2);
             assert!(
                 e.to_string().contains(what) && e.to_string().contains(p),
                 "{e}"
             );
-            let e = for_supervisor(None, Some(Path::new(p))).unwrap_err();
-            assert!(e.to_string().contains("--lockfile"), "{e}");
+            let e = for_supervisor(None, Some(Path::new(p)), ("CTLINIT_PIDFILE", "CTLINIT_LOCKFILE")).unwrap_err();
+            assert!(e.to_string().contains("CTLINIT_LOCKFILE"), "the variable is named: {e}");
         }
     }
 
     #[test]
     fn unwritable_explicit_pidfile_is_a_config_error() {
-        let e = for_supervisor(Some(Path::new("/proc/nope/daemon.pid")), None).unwrap_err();
+        let e = for_supervisor(Some(Path::new("/proc/nope/daemon.pid")), None, NAMES).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("/proc/nope/daemon.pid"), "{e}");
     }

@@ -111,11 +111,6 @@ impl MemoryCgroup {
         let limit = read_bounded(&self.limit, SMALL_FILE_CAP).and_then(|t| parse_limit(&t));
         Some(OomReading { kills, limit })
     }
-
-    /// The counter file, for diagnostics.
-    pub fn counter_path(&self) -> &Path {
-        &self.counter
-    }
 }
 
 /// Picks ctlinit's v2 path and v1 memory path out of `/proc/self/cgroup`.

@@ -35,16 +35,17 @@ pub struct Watcher {
 /// The start-up check of one `--watch` path (§14.22): a path that exists
 /// must resolve, through symlinks, to a regular file; a missing one is
 /// watched for creation.
-pub fn check_path(p: &Path) -> Result<(), String> {
+/// `name` is the flag or variable that gave it, for the message.
+pub fn check_path(name: &str, p: &Path) -> Result<(), String> {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => Ok(()),
         Ok(m) => Err(format!(
-            "--watch {}: is {}, not a regular file; watch the file itself",
+            "invalid value '{}' for {name}: it is {}, not a regular file; watch the file itself",
             p.display(),
             kind(&m.file_type())
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("--watch {}: {e}", p.display())),
+        Err(e) => Err(format!("invalid value '{}' for {name}: {e}", p.display())),
     }
 }
 
@@ -66,23 +67,14 @@ fn kind(t: &std::fs::FileType) -> &'static str {
 impl Watcher {
     /// Starts watching; a path whose directory cannot be watched is a
     /// startup error (§14.24), never a silent downgrade.
-    pub fn new(paths: &[PathBuf]) -> Result<Watcher, String> {
+    pub fn new(name: &str, paths: &[PathBuf]) -> Result<Watcher, String> {
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
-            .map_err(|e| format!("--watch: inotify_init1: {e}"))?;
+            .map_err(|e| format!("{name}: inotify_init1: {e}"))?;
         let files = paths
             .iter()
-            .map(|p| {
-                let digest = digest(p);
-                if digest.is_none() {
-                    warn!(
-                        "--watch {}: file does not exist (yet); a restart follows when it appears",
-                        p.display()
-                    );
-                }
-                Watched {
-                    path: p.clone(),
-                    digest,
-                }
+            .map(|p| Watched {
+                path: p.clone(),
+                digest: digest(p),
             })
             .collect();
         let mut w = Watcher {
@@ -102,6 +94,12 @@ impl Watcher {
                     dir.display()
                 )
             })?;
+        }
+        for f in w.files.iter().filter(|f| f.digest.is_none()) {
+            warn!(
+                "{name} {}: file does not exist (yet); a restart follows when it appears",
+                f.path.display()
+            );
         }
         Ok(w)
     }
@@ -257,12 +255,12 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let fifo = d.join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-        assert!(check_path(&file).is_ok());
-        assert!(check_path(&d.join("missing")).is_ok());
-        let e = check_path(&fifo).unwrap_err();
-        assert!(e.contains("a FIFO") && e.contains("fifo"), "{e}");
-        assert!(check_path(&d).unwrap_err().contains("a directory"));
-        assert!(check_path(Path::new("/dev/null"))
+        assert!(check_path("--watch", &file).is_ok());
+        assert!(check_path("--watch", &d.join("missing")).is_ok());
+        let e = check_path("CTLINIT_WATCH", &fifo).unwrap_err();
+        assert!(e.contains("a FIFO") && e.contains("CTLINIT_WATCH"), "{e}");
+        assert!(check_path("--watch", &d).unwrap_err().contains("a directory"));
+        assert!(check_path("--watch", Path::new("/dev/null"))
             .unwrap_err()
             .contains("a device"));
         // A FIFO that appears later is "missing", and hashing it never blocks.
@@ -285,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_directory_that_cannot_be_watched_is_an_error() {
-        let e = Watcher::new(&[PathBuf::from("/nonexistent-ctlinit-dir/x.conf")])
+        let e = Watcher::new("--watch", &[PathBuf::from("/nonexistent-ctlinit-dir/x.conf")])
             .err()
             .unwrap();
         assert!(e.contains("/nonexistent-ctlinit-dir"), "{e}");

@@ -17,25 +17,15 @@ use std::ffi::OsString;
 pub fn prepare(cfg: Config) -> Result<(Supervisor, Os), Error> {
     let intake = signals::Intake::open()
         .map_err(|e| Error::Setup(format!("cannot set up signal handling: {e}")))?;
+    // What the user asked for is checked and set up before anything is
+    // written: a refusal leaves no lock and no PID file behind.
+    let named = &cfg.named;
     for p in &cfg.watch {
-        inotify::check_path(p).map_err(Error::Usage)?;
+        inotify::check_path(&named.watch, p).map_err(Error::Usage)?;
     }
-    let (paths, warning) = paths::for_supervisor(cfg.pidfile.as_deref(), cfg.lockfile.as_deref())?;
-    let lock = paths.lockfile.as_deref().map(lock::acquire).transpose()?;
-    if let Some(w) = warning {
-        warn!("{w}");
-    }
-    let own_pid = process::own_pid();
-    if own_pid != 1 {
-        process::become_subreaper().map_err(setup_failed)?;
-    }
-    if let Some(sig) = cfg.pdeathsig {
-        process::set_parent_death_signal(sig).map_err(setup_failed)?;
-    }
-    process::tighten_timer_slack();
     let watcher = match cfg.watch.is_empty() {
         true => None,
-        false => Some(inotify::Watcher::new(&cfg.watch).map_err(Error::Setup)?),
+        false => Some(inotify::Watcher::new(&named.watch, &cfg.watch).map_err(Error::Setup)?),
     };
     let s = &cfg.settings;
     let notify = match s.ready {
@@ -51,6 +41,23 @@ pub fn prepare(cfg: Config) -> Result<(Supervisor, Os), Error> {
     let inherited_notify = std::env::var("NOTIFY_SOCKET")
         .ok()
         .filter(|v| !v.is_empty() && notify.is_some());
+    let (paths, warning) = paths::for_supervisor(
+        cfg.pidfile.as_deref(),
+        cfg.lockfile.as_deref(),
+        (&named.pidfile, &named.lockfile),
+    )?;
+    let lock = paths.lockfile.as_deref().map(lock::acquire).transpose()?;
+    if let Some(w) = warning {
+        warn!("{w}");
+    }
+    let own_pid = process::own_pid();
+    if own_pid != 1 {
+        process::become_subreaper().map_err(setup_failed)?;
+    }
+    if let Some(sig) = cfg.pdeathsig {
+        process::set_parent_death_signal(sig).map_err(setup_failed)?;
+    }
+    process::tighten_timer_slack();
     if s.watch_signal.is_some() && cfg.watch.is_empty() {
         warn!("--watch-signal has no effect without --watch");
     }

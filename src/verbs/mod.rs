@@ -27,18 +27,16 @@ struct Found {
 }
 
 impl Found {
-    /// The lock's holder is the supervisor that wrote the PID file: same
-    /// start time (which, unlike a pid, reads the same from every PID
-    /// namespace). A file without a start time (an older ctlinit) falls
-    /// back to the pid.
+    /// The lock's holder is the supervisor that wrote the PID file: the
+    /// start time the file records is the holder's (a start time, unlike a
+    /// pid, reads the same from every PID namespace). A file without one
+    /// proves nothing: any process can hold a lock and be named in a file.
     fn proven(&self) -> bool {
         let Some(h) = self.holder.filter(|h| *h > 0) else {
             return false;
         };
-        match self.rec.supervisor_start {
-            0 => h == self.rec.supervisor_pid,
-            t => procfs::stat(h).is_some_and(|p| p.start_ticks == t),
-        }
+        let t = self.rec.supervisor_start;
+        t != 0 && procfs::stat(h).is_some_and(|p| p.start_ticks == t)
     }
 }
 
