@@ -107,7 +107,7 @@ impl std::fmt::Display for ReadError {
 
 /// Reads at most MAX_SIZE bytes and decodes them; never panics, never
 /// allocates more than the limit.
-pub fn read(path: &Path) -> Result<(Record, serde_json::Value), ReadError> {
+pub fn read(path: &Path) -> Result<Record, ReadError> {
     // O_NONBLOCK: opening a FIFO planted at the path must not hang the verb.
     let f = match fs::OpenOptions::new()
         .read(true)
@@ -133,15 +133,15 @@ pub fn read(path: &Path) -> Result<(Record, serde_json::Value), ReadError> {
     decode(&buf)
 }
 
-pub fn decode(buf: &[u8]) -> Result<(Record, serde_json::Value), ReadError> {
+pub fn decode(buf: &[u8]) -> Result<Record, ReadError> {
+    use serde_json::error::Category;
     if buf.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Invalid("the file is empty".into()));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(buf).map_err(|e| ReadError::Invalid(format!("bad JSON ({e})")))?;
-    let rec: Record = serde_json::from_value(value.clone())
-        .map_err(|e| ReadError::Invalid(format!("unexpected fields ({e})")))?;
-    Ok((rec, value))
+    serde_json::from_slice(buf).map_err(|e| match e.classify() {
+        Category::Data => ReadError::Invalid(format!("unexpected fields ({e})")),
+        _ => ReadError::Invalid(format!("bad JSON ({e})")),
+    })
 }
 
 #[cfg(test)]
@@ -192,7 +192,7 @@ mod tests {
         let pf = PidFile::new(path.clone());
         pf.write(&sample()).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
-        assert_eq!(read(&path).unwrap().0, sample());
+        assert_eq!(read(&path).unwrap(), sample());
         let big = dir.join("big");
         fs::write(&big, vec![b' '; MAX_SIZE as usize + 10]).unwrap();
         assert!(matches!(read(&big), Err(ReadError::TooLarge(_))));
@@ -205,5 +205,123 @@ mod tests {
         pf.remove();
         assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
         fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// Property tests of the decoder (proptest; `CTLINIT_SOAK=1` runs 100×):
+/// any bytes give a record or a clean `Invalid` error, every record written
+/// decodes to itself, and a partially written record is never accepted.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::core::record::{LastCheck, LastExit};
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    fn config(cases: u32) -> Config {
+        let soak = std::env::var("CTLINIT_SOAK").as_deref() == Ok("1");
+        Config {
+            cases: if soak { cases * 100 } else { cases },
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    fn record() -> impl Strategy<Value = Record> {
+        let last_exit = prop::option::of((
+            any::<Option<i32>>(),
+            any::<Option<i32>>(),
+            any::<i32>(),
+            any::<bool>(),
+        ))
+        .prop_map(|o| {
+            o.map(|(code, signal, status, oom_kill)| LastExit {
+                code,
+                signal,
+                status,
+                oom_kill,
+            })
+        });
+        let last_check = prop::option::of((any::<i32>(), any::<u64>(), any::<bool>()))
+            .prop_map(|o| o.map(|(status, at_ms, ok)| LastCheck { status, at_ms, ok }));
+        (
+            (any::<Option<i32>>(), any::<u64>(), any::<i32>(), any::<u64>()),
+            prop::sample::select(&["starting", "ready", "draining", "stopping", "backoff"][..]),
+            (any::<u64>(), any::<u64>(), any::<u64>()),
+            (last_exit, last_check),
+            prop::collection::vec(any::<String>(), 0..4),
+            ("[0-9.a-z-]{0,12}", any::<u64>()),
+        )
+            .prop_map(
+                |(
+                    (pid, generation, supervisor_pid, started_at_ms),
+                    state,
+                    (exits, restarts, oom_kills),
+                    (last_exit, last_check),
+                    command,
+                    (version, supervisor_start),
+                )| Record {
+                    pid,
+                    generation,
+                    state: state.into(),
+                    supervisor_pid,
+                    started_at_ms,
+                    exits,
+                    restarts,
+                    oom_kills,
+                    last_exit,
+                    last_check,
+                    command,
+                    version,
+                    supervisor_start,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(config(1000))]
+
+        #[test]
+        fn any_bytes_decode_or_fail_cleanly(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            match decode(&bytes) {
+                Ok(_) => {}
+                Err(ReadError::Invalid(m)) => prop_assert!(!m.is_empty()),
+                Err(e) => prop_assert!(false, "decode returned {e:?}"),
+            }
+        }
+
+        #[test]
+        fn json_like_noise_never_panics(s in r#"[\[\]{}":,0-9a-z \\.-]{0,300}"#) {
+            let _ = decode(s.as_bytes());
+        }
+
+        #[test]
+        fn every_record_written_decodes_to_itself(rec in record()) {
+            let mut line = serde_json::to_vec(&rec).unwrap();
+            line.push(b'\n');
+            prop_assert_eq!(decode(&line).ok(), Some(rec));
+        }
+
+        #[test]
+        fn a_truncated_record_is_never_accepted(rec in record(), cut in any::<prop::sample::Index>(),
+                                                edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+            let line = serde_json::to_vec(&rec).unwrap();
+            let at = cut.index(line.len());
+            prop_assert!(decode(&line[..at]).is_err(), "prefix of {} bytes accepted", at);
+            let mut bad = line.clone();
+            for (i, b) in edits {
+                let i = i.index(bad.len());
+                bad[i] = b;
+            }
+            let _ = decode(&bad);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_within_the_size_limit_is_an_error() {
+        for open in ["[", "{\"a\":"] {
+            let s = open.repeat(MAX_SIZE as usize / open.len());
+            assert!(matches!(decode(s.as_bytes()), Err(ReadError::Invalid(_))), "{open}");
+        }
     }
 }

@@ -21,7 +21,6 @@ use std::path::PathBuf;
 /// A supervisor as the verbs see it.
 struct Found {
     rec: Record,
-    value: serde_json::Value,
     /// The lock holder's pid as seen from here (0: held, but invisible).
     holder: Option<i32>,
 }
@@ -59,9 +58,8 @@ fn lookup(target: &Target) -> Lookup {
     match pidfile::read(&pidfile) {
         Err(ReadError::Missing) => Lookup::NoFile(pidfile),
         Err(e) => Lookup::Bad(pidfile, e),
-        Ok((rec, value)) => Lookup::Found(Found {
+        Ok(rec) => Lookup::Found(Found {
             rec,
-            value,
             holder: lock::holder(&lockfile),
         }),
     }

@@ -86,7 +86,7 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
     let (old_gen, old_pid, old_check) = (f.rec.generation, f.rec.pid, f.rec.last_check);
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok((r, _)) = pidfile::read(&pidfile) {
+        if let Ok(r) = pidfile::read(&pidfile) {
             if r.generation > old_gen && r.state == "ready" {
                 let show = |p: Option<i32>| p.map_or("-".to_string(), |p| p.to_string());
                 println!(

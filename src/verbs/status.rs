@@ -4,6 +4,7 @@
 use super::{lookup, now_ms, Found, Lookup};
 use crate::cli::Target;
 use crate::error::status::verb;
+use crate::files::pidfile::Record;
 use crate::os::{ports, procfs};
 use std::time::Duration;
 
@@ -39,10 +40,7 @@ pub fn status(json: bool, target: &Target) -> i32 {
     let f = match lookup(target) {
         Lookup::NoFile(path) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"running": false, "uptime_ms": 0, "ports": []})
-                );
+                println!(r#"{{"running":false,"uptime_ms":0,"ports":[]}}"#);
             } else {
                 println!("not running: no PID file at {}", path.display());
             }
@@ -70,13 +68,7 @@ pub fn status(json: bool, target: &Target) -> i32 {
         _ => 0,
     };
     if json {
-        let mut v = f.value.clone();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("running".into(), running.into());
-            obj.insert("uptime_ms".into(), uptime_ms.into());
-            obj.insert("ports".into(), ports.clone().into());
-        }
-        println!("{v}");
+        println!("{}", json_line(&f.rec, running, uptime_ms, &ports));
     } else if !running {
         let why = match f.holder {
             None => "its lock is not held",
@@ -129,5 +121,38 @@ pub fn status(json: bool, target: &Target) -> i32 {
         verb::OK
     } else {
         verb::NOT_RUNNING
+    }
+}
+
+/// The PID file's object plus `running`, `uptime_ms` and `ports` (§10).
+fn json_line(rec: &Record, running: bool, uptime_ms: u64, ports: &[u16]) -> String {
+    // A record always serialises to a non-empty object: reopen it.
+    let mut s = serde_json::to_string(rec).unwrap_or_else(|_| "{}".into());
+    s.pop();
+    let ports: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
+    format!(
+        "{s},\"running\":{running},\"uptime_ms\":{uptime_ms},\"ports\":[{}]}}",
+        ports.join(",")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_line_is_the_record_plus_three_fields() {
+        let rec: Record = serde_json::from_str(
+            r#"{"pid":7,"generation":2,"state":"ready","supervisor_pid":1,"started_at_ms":5,"exits":1,"restarts":1,"last_exit":null,"command":["d"],"version":"0.1.0"}"#,
+        )
+        .unwrap();
+        let line = json_line(&rec, true, 42, &[80, 443]);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["generation"], 2);
+        assert_eq!(v["running"], true);
+        assert_eq!(v["uptime_ms"], 42);
+        assert_eq!(v["ports"], serde_json::json!([80, 443]));
+        let v: serde_json::Value = serde_json::from_str(&json_line(&rec, false, 0, &[])).unwrap();
+        assert_eq!(v["ports"], serde_json::json!([]));
     }
 }
