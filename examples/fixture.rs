@@ -6,7 +6,8 @@
 //!
 //! Modes (see `usage()` for the argument syntax):
 //! sigprint, status, env, argv, exit, kill, ignore-term, orphans,
-//! grandchild-trap, crash-n, listen, config-daemon, notify, fork-sleep.
+//! grandchild-trap, crash-n, exit-seq, listen, config-daemon, notify,
+//! fork-sleep, hog.
 //!
 //! Signals are received with `sigwaitinfo` on a blocked set rather than with
 //! handlers: nothing is lost between start-up and `ready` (a signal that
@@ -26,7 +27,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::process::exit;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[no_mangle]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
@@ -45,10 +46,12 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
         "orphans" => orphans(rest),
         "grandchild-trap" => grandchild_trap(rest),
         "crash-n" => crash_n(rest),
+        "exit-seq" => exit_seq(rest),
         "listen" => listen(rest),
         "config-daemon" => config_daemon(rest),
         "notify" => notify(rest),
         "fork-sleep" => fork_sleep(),
+        "hog" => hog(rest),
         _ => usage(),
     }
 }
@@ -59,8 +62,10 @@ fn usage() -> ! {
          \x20 sigprint [--ignore-term] [--exit-on N] [--child] [--log-chld]\n\
          \x20 status | env [--stay] | argv ARG... | exit CODE | kill SIGNUM | ignore-term\n\
          \x20 orphans N [--exit] | grandchild-trap SECS [--setsid] | crash-n FILE N CODE\n\
-         \x20 listen PORT... [--linger-child] | config-daemon CONFIG\n\
-         \x20 notify [--delay-ms N] [--status TEXT] | fork-sleep"
+         \x20 exit-seq FILE CODE... | listen PORT... [--linger-child] | config-daemon CONFIG\n\
+         \x20 notify [--delay-ms N] [--status TEXT] [--keepalive-ms N] [--keepalives K]\n\
+         \x20        [--trigger-after-ms N]\n\
+         \x20 fork-sleep | hog MIB"
     );
     exit(64)
 }
@@ -406,17 +411,53 @@ fn crash_n(rest: &[String]) -> ! {
     let file = rest.first().unwrap_or_else(|| usage());
     let n: u64 = int_arg(rest, 1, "N");
     let code: i32 = int_arg(rest, 2, "CODE");
+    let count = bump_counter(file);
+    if count <= n {
+        out(&format!("crash {count}"));
+        exit(code);
+    }
+    let set = block(&catchable());
+    out(&format!("ready {}", pid()));
+    signal_loop(
+        "signal",
+        &set,
+        &SigOpts {
+            ignore_term: false,
+            exit_on: None,
+        },
+    )
+}
+
+/// Adds 1 to the run counter kept in `file` (missing = 0) and returns it.
+fn bump_counter(file: &str) -> u64 {
     let count = fs::read_to_string(file)
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(0)
         + 1;
     fs::write(file, format!("{count}\n")).expect("write counter file");
-    if count <= n {
-        out(&format!("crash {count}"));
-        exit(code);
+    count
+}
+
+/// `exit-seq FILE CODE...`: run k (counted in FILE) writes "run k <pid>" and
+/// exits with the k-th CODE at once; runs past the list write "run k <pid>",
+/// then behave like `sigprint` ("ready <pid>", one "signal <n>" per signal).
+/// Scripts a daemon's history, e.g. fail, ask for a restart, fail, ask...
+fn exit_seq(rest: &[String]) -> ! {
+    let file = rest.first().unwrap_or_else(|| usage());
+    let codes: Vec<i32> = rest[1..]
+        .iter()
+        .map(|c| c.parse().unwrap_or_else(|_| usage()))
+        .collect();
+    if codes.is_empty() {
+        usage()
     }
     let set = block(&catchable());
+    let count = bump_counter(file);
+    out(&format!("run {count} {}", pid()));
+    if let Some(&code) = usize::try_from(count - 1).ok().and_then(|i| codes.get(i)) {
+        exit(code);
+    }
     out(&format!("ready {}", pid()));
     signal_loop(
         "signal",
@@ -507,13 +548,38 @@ fn config_daemon(rest: &[String]) -> ! {
     serve(vec![listener], &set)
 }
 
-/// `notify [--delay-ms N] [--status TEXT]`: systemd-style readiness over
-/// $NOTIFY_SOCKET (a path, or "@name" for the abstract namespace).
+/// `notify [--delay-ms N] [--status TEXT] [--keepalive-ms N] [--keepalives K]
+/// [--trigger-after-ms N]`: systemd-style readiness over $NOTIFY_SOCKET (a
+/// path, or "@name" for the abstract namespace).
+///
+/// At start, when ctlinit passed `WATCHDOG_USEC` or `WATCHDOG_PID`, it logs
+/// "watchdog usec=<WATCHDOG_USEC> pid=<WATCHDOG_PID> self=<getpid>" ("-" for
+/// an unset one). After `READY=1` ("notified"): with `--keepalive-ms N` it
+/// sends `WATCHDOG=1` every N ms and logs "keepalive <k>" after each; with
+/// `--keepalives K` it stops after K of them but keeps running (a hung
+/// daemon); with `--trigger-after-ms N` it sends `WATCHDOG=trigger` once, N ms
+/// after `READY=1`, and logs "trigger". Signals have their default actions
+/// from "notified" on (TERM kills it: status 143), except that each message
+/// is sent and logged with signals held, so a sent one is always logged.
 fn notify(rest: &[String]) -> ! {
-    let delay: u64 = flag_value(rest, "--delay-ms")
-        .map(|v| v.parse().unwrap_or_else(|_| usage()))
-        .unwrap_or(0);
+    let ms = |flag: &str| -> Option<u64> {
+        flag_value(rest, flag).map(|v| v.parse().unwrap_or_else(|_| usage()))
+    };
+    let delay = ms("--delay-ms").unwrap_or(0);
+    let keepalive = ms("--keepalive-ms");
+    let keepalives = ms("--keepalives");
+    let trigger = ms("--trigger-after-ms");
     let status = flag_value(rest, "--status");
+    let usec = std::env::var("WATCHDOG_USEC").ok();
+    let wpid = std::env::var("WATCHDOG_PID").ok();
+    if usec.is_some() || wpid.is_some() {
+        out(&format!(
+            "watchdog usec={} pid={} self={}",
+            usec.as_deref().unwrap_or("-"),
+            wpid.as_deref().unwrap_or("-"),
+            pid()
+        ));
+    }
     sleep_secs(delay as f64 / 1000.0);
     let Some(target) = std::env::var_os("NOTIFY_SOCKET") else {
         out("notify failed: NOTIFY_SOCKET unset");
@@ -524,7 +590,7 @@ fn notify(rest: &[String]) -> ! {
     // requested while starting); hold signals until the line below is written
     // so the log never misses a notification that was sent.
     let held = block(&catchable());
-    let sent = (|| -> std::io::Result<()> {
+    let sent = (|| -> std::io::Result<(UnixDatagram, SocketAddr)> {
         let addr = match target.strip_prefix('@') {
             Some(name) => {
                 use std::os::linux::net::SocketAddrExt;
@@ -537,18 +603,63 @@ fn notify(rest: &[String]) -> ! {
             sock.send_to_addr(format!("STATUS={text}").as_bytes(), &addr)?;
         }
         sock.send_to_addr(b"READY=1", &addr)?;
-        Ok(())
+        Ok((sock, addr))
     })();
-    match sent {
-        Ok(()) => out("notified"),
+    let (sock, addr) = match sent {
+        Ok(pair) => {
+            out("notified");
+            pair
+        }
         Err(e) => {
             out(&format!("notify failed: {target}: {e}"));
             exit(1)
         }
-    }
+    };
     // SAFETY: valid set pointer; pending signals are delivered here.
     unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &held, std::ptr::null_mut()) };
-    sleep_forever()
+    if keepalive.is_none() && trigger.is_none() {
+        // Nothing more to send: keep no socket open.
+        drop(sock);
+        sleep_forever()
+    }
+    let ready = Instant::now();
+    let mut sent_keepalives = 0u64;
+    let mut trigger = trigger;
+    loop {
+        // Due times in ms after READY=1; keep-alives on a fixed grid (no drift).
+        let next_keepalive = keepalive
+            .filter(|_| keepalives.is_none_or(|k| sent_keepalives < k))
+            .map(|n| n * (sent_keepalives + 1));
+        let (at, is_trigger) = match (next_keepalive, trigger) {
+            (Some(k), Some(t)) if t <= k => (t, true),
+            (Some(k), _) => (k, false),
+            (None, Some(t)) => (t, true),
+            (None, None) => sleep_forever(),
+        };
+        let due = ready + Duration::from_millis(at);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let msg: &[u8] = if is_trigger {
+            b"WATCHDOG=trigger"
+        } else {
+            b"WATCHDOG=1"
+        };
+        // As for READY=1: a trigger stops us at once, so signals wait until
+        // the line saying it was sent is written.
+        block(&catchable());
+        if let Err(e) = sock.send_to_addr(msg, &addr) {
+            out(&format!("notify failed: {target}: {e}"));
+            exit(1)
+        }
+        if is_trigger {
+            trigger = None;
+            out("trigger");
+        } else {
+            sent_keepalives += 1;
+            out(&format!("keepalive {sent_keepalives}"));
+        }
+        // SAFETY: valid set pointer; pending signals are delivered here.
+        unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &held, std::ptr::null_mut()) };
+    }
 }
 
 /// `fork-sleep`: a daemon with a child in its process group; both sleep with
@@ -560,4 +671,31 @@ fn fork_sleep() -> ! {
     }
     out(&format!("ready {} {child}", pid()));
     sleep_forever()
+}
+
+/// `hog MIB`: "hog <pid>", then allocates MIB MiB in 1 MiB steps, writing
+/// every byte (so every page is charged to its memory cgroup) and logging
+/// "allocated <n>" after each; then "ready <pid>" and behaves like `sigprint`.
+/// Under a memory limit below MIB it dies of the OOM killer's SIGKILL.
+fn hog(rest: &[String]) -> ! {
+    let mib: usize = int_arg(rest, 0, "MIB");
+    let set = block(&catchable());
+    out(&format!("hog {}", pid()));
+    let mut held: Vec<Vec<u8>> = Vec::with_capacity(mib);
+    for n in 1..=mib {
+        // A non-zero fill is a real write to every page (zeroed memory could
+        // stay unbacked); black_box keeps the writes from being optimised out.
+        held.push(std::hint::black_box(vec![0xa5u8; 1 << 20]));
+        out(&format!("allocated {n}"));
+    }
+    std::hint::black_box(&held);
+    out(&format!("ready {}", pid()));
+    signal_loop(
+        "signal",
+        &set,
+        &SigOpts {
+            ignore_term: false,
+            exit_on: None,
+        },
+    )
 }

@@ -4,6 +4,7 @@
 
 use super::{files, lookup, Lookup};
 use crate::cli::Target;
+use crate::core::record::state;
 use crate::core::signals::CONTROL;
 use crate::error::status::verb;
 use crate::files::pidfile;
@@ -47,6 +48,10 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
             return verb::NOT_RUNNING;
         }
         Some(_) => {}
+    }
+    if f.rec.state == state::DRAINING {
+        eprintln!("ctlinit: error: the container is draining before it stops (--stop-delay): no restart will follow");
+        return verb::FAILED;
     }
     // The pidfd pins the process; proving it after opening means the
     // signal can only reach the supervisor that wrote the file.
@@ -96,6 +101,10 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
                     show(r.pid)
                 );
                 return verb::OK;
+            }
+            if r.state == state::DRAINING {
+                eprintln!("ctlinit: error: the container began to stop (--stop-delay drain): no restart will follow");
+                return verb::FAILED;
             }
             if let Some(c) = r.last_check.filter(|c| !c.ok && Some(*c) != old_check) {
                 println!("restart refused by --check (status {})", c.status);
