@@ -700,7 +700,7 @@ impl Holder {
         }
         for key in ["SigPnd", "ShdPnd"] {
             let v = status_field(self.pid, key).unwrap_or_default();
-            if u64::from_str_radix(&v, 16).is_err_or(|m| m != 0) {
+            if u64::from_str_radix(&v, 16).ok().is_none_or(|m| m != 0) {
                 return Err(format!("lock holder pid {} has {key} {v}", self.pid));
             }
         }
