@@ -239,6 +239,14 @@ impl Supervisor {
         self.counters
     }
 
+    /// Whether the memory cgroup's OOM counter matters for a daemon that
+    /// ended so: for a SIGKILL (it may be the OOM killer's), or to keep the
+    /// baseline for a run that may follow. A stop's ordinary exit needs
+    /// neither, so the reads stay off the stop's path.
+    pub fn wants_oom_reading(&self, ended: Ended) -> bool {
+        ended == Ended::Signal(SIGKILL) || self.stop.is_none()
+    }
+
     /// The live daemon process, if any: the loop routes its exit here.
     pub fn daemon(&self) -> Option<i32> {
         self.run().map(|r| r.pid)

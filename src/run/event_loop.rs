@@ -63,7 +63,12 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
             match perform(a, &mut os, m.daemon()) {
                 Performed::Done => {}
                 Performed::Answer(ev) => feed(m, ev, os.now(), &mut out, &mut queue),
-                Performed::Exit(end) => return end,
+                Performed::Exit(end) => {
+                    // The lock stays held until the process ends, and
+                    // closing what the exit closes anyway costs syscalls.
+                    std::mem::forget(os);
+                    return end;
+                }
             }
         }
         // Once per wake, and never just before an exit removes it.
@@ -101,9 +106,10 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
         for c in &changes {
             let ev = match *c {
                 Change::Ended { pid, ended } if Some(pid) == m.daemon() => {
+                    let oom = os.memory.as_ref().filter(|_| m.wants_oom_reading(ended));
                     Event::DaemonExited(DaemonExit {
                         ended,
-                        oom: os.memory.as_ref().and_then(|c| c.read()),
+                        oom: oom.and_then(|c| c.read()),
                         held_terminal: os.tty && spawn::holds_terminal(pid),
                     })
                 }

@@ -3096,3 +3096,13 @@ fn the_spawn_env_leaves_out_what_the_host_does_not_have() {
         )]
     );
 }
+
+#[test]
+fn the_oom_counter_is_read_for_a_sigkill_or_while_runs_may_follow() {
+    let mut d = running(settings(Always));
+    assert!(d.sup.wants_oom_reading(Sig(SIGTERM)), "a run may follow");
+    d.signal(SIGTERM, 100);
+    assert!(!d.sup.wants_oom_reading(Sig(SIGTERM)), "a stop's ordinary exit");
+    assert!(!d.sup.wants_oom_reading(Code(0)));
+    assert!(d.sup.wants_oom_reading(Sig(SIGKILL)), "it may be the OOM killer's");
+}
