@@ -2,14 +2,22 @@
 //! Docker smoke suite in `smoke/`).
 //!
 //! ```text
-//! demo [--ignore-term] [--trap-child SECS] [CONFIG]   serve (CONFIG defaults to /etc/demo.conf)
-//! demo --probe PORT                                   connect to 127.0.0.1:PORT, print the reply
+//! demo [OPTIONS] [CONFIG]     serve (CONFIG defaults to /etc/demo.conf)
+//! demo --check [CONFIG]       validate CONFIG like the daemon would: exit 0 or 3
+//! demo --probe PORT           connect to 127.0.0.1:PORT, print the reply
+//!
+//! OPTIONS: --ignore-term  --trap-child SECS  --notify
+//!          --exit-on-usr1 CODE  --hog MIB
 //! ```
 //!
 //! CONFIG holds `key=value` lines; `#` starts a comment line, blank lines are
 //! ignored. Keys: `port` (required, 1-65535) and `message` (optional text).
 //! A missing file, an unknown key or a bad value is reported on stderr, naming
 //! the file and the line, and the daemon exits 3 without listening.
+//! `demo --check CONFIG` runs the same validation and nothing else (the
+//! `nginx -t` of this demo, for ctlinit's `--check`): it prints
+//! `demo: CONFIG: config ok (port P)` and exits 0, or prints the error and
+//! exits 3.
 //!
 //! Serving: listens on 127.0.0.1:port and answers every connection with one
 //! line, then closes it:
@@ -18,36 +26,65 @@
 //! ok port=5199 generation=1 pid=7 message=hello
 //! ```
 //!
-//! Signals: HUP, USR1, USR2, INT and TERM are each logged as
-//! `demo: got signal N`. INT and TERM close the listener and exit 0, unless
-//! `--ignore-term` is given, which makes it shrug TERM off (for testing stop
-//! timeouts). `--trap-child SECS` forks a child (a grandchild of ctlinit)
-//! before listening; on TERM/INT that child logs `demo-child: cleanup start`,
-//! sleeps SECS, logs `demo-child: cleanup done` and exits 0. The daemon does
-//! not pass its own TERM on to the child: cleaning up leftovers is the
-//! supervisor's job.
+//! Signals: HUP, QUIT, USR1, USR2, INT and TERM are each logged as
+//! `demo: got signal N`. Then:
+//!
+//! * INT and TERM close the listener and exit 0, unless `--ignore-term` is
+//!   given, which makes it shrug TERM off (for testing stop timeouts).
+//! * HUP reloads CONFIG: if it is valid, the new `message` is served from
+//!   then on (`demo: reloaded CONFIG`); if not, the old config keeps being
+//!   served (`demo: reload failed: ...`). A changed `port` is not applied (it
+//!   needs a restart) and is logged as ignored.
+//! * QUIT is not a stop: it is logged like a JVM's thread dump
+//!   (`demo: QUIT: still serving`) and the daemon goes on.
+//! * USR1 with `--exit-on-usr1 CODE` exits CODE (the daemon asking ctlinit
+//!   for a restart through `--restart-exit CODE`); otherwise only logged.
+//! * USR2 while sending watchdog keep-alives (below) stops sending them, a
+//!   simulated hang (`demo: hanging`); connections are still answered.
+//!
+//! `--trap-child SECS` forks a child (a grandchild of ctlinit) before
+//! listening; on TERM/INT that child logs `demo-child: cleanup start`, sleeps
+//! SECS, logs `demo-child: cleanup done` and exits 0. The daemon does not pass
+//! its own TERM on to the child: cleaning up leftovers is the supervisor's job.
+//!
+//! `--notify` speaks the systemd notify protocol when `NOTIFY_SOCKET` is set
+//! (a path, or `@name` for the abstract namespace, as ctlinit passes it):
+//! `READY=1` once listening; and when `WATCHDOG_USEC` is set (and
+//! `WATCHDOG_PID`, if set, is this process), `WATCHDOG=1` every
+//! WATCHDOG_USEC/3, sent from the same poll loop (its timeout is the next
+//! keep-alive's deadline).
+//!
+//! `--hog MIB` allocates and touches MIB MiB after listening, 1 MiB per loop
+//! turn (so signals and connections are still served), logging
+//! `demo: hogging N MiB` every 16 MiB and `demo: holding N MiB` when done —
+//! for an out-of-memory scenario under a container memory limit.
 //!
 //! Single-threaded: one `poll` on the listener and a self-pipe that the
-//! signal handler writes the signal number into.
+//! signal handler writes the signal number into; its timeout is -1 (sleep
+//! until something happens) unless a keep-alive or a hog step is due.
 //!
 //! Exit status: 0 after TERM/INT, 1 when the port cannot be bound, 2 on bad
-//! usage, 3 on a missing or bad config.
+//! usage, 3 on a missing or bad config (and `--check` of a bad one), CODE on
+//! USR1 with `--exit-on-usr1 CODE`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::{SocketAddr as UnixAddr, UnixDatagram};
 use std::process::exit;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const DEFAULT_CONFIG: &str = "/etc/demo.conf";
-const HANDLED: [libc::c_int; 5] = [
+const HANDLED: [libc::c_int; 6] = [
     libc::SIGHUP,
+    libc::SIGQUIT,
     libc::SIGUSR1,
     libc::SIGUSR2,
     libc::SIGINT,
     libc::SIGTERM,
 ];
+const MIB: usize = 1024 * 1024;
 
 /// Logs one line to stderr with a single write(2), so lines from the daemon,
 /// its child and ctlinit (all sharing the container's stderr) never interleave
@@ -67,6 +104,9 @@ struct Options {
     config: String,
     ignore_term: bool,
     trap_child: Option<u64>,
+    notify: bool,
+    exit_on_usr1: Option<i32>,
+    hog_mib: Option<usize>,
 }
 
 struct Config {
@@ -74,13 +114,31 @@ struct Config {
     message: Option<String>,
 }
 
+/// The notify protocol's sending side (`--notify` with NOTIFY_SOCKET set).
+struct Notifier {
+    socket: UnixDatagram,
+    addr: UnixAddr,
+    /// WATCHDOG_USEC/3, when keep-alives are wanted.
+    interval: Option<Duration>,
+    /// When the next keep-alive is due; None before READY=1 and once hung.
+    next: Option<Instant>,
+}
+
+/// `--hog`: the memory held so far, 1 MiB a chunk.
+struct Hog {
+    want_mib: usize,
+    held: Vec<Vec<u8>>,
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--probe") {
-        exit(probe(args.get(1).map(String::as_str)));
+    match args.first().map(String::as_str) {
+        Some("--probe") => exit(probe(args.get(1).map(String::as_str))),
+        Some("--check") => exit(check(&args[1..])),
+        _ => {}
     }
     let opts = parse_args(&args);
-    let config = match load_config(&opts.config) {
+    let mut config = match load_config(&opts.config) {
         Ok(c) => c,
         Err(msg) => {
             say!("demo: bad config: {msg}");
@@ -90,6 +148,11 @@ fn main() {
     let pid = std::process::id();
     let generation = std::env::var("CTLINIT_GENERATION").unwrap_or_else(|_| "none".into());
     log_supervision(pid, &generation);
+    let mut notifier = if opts.notify {
+        Notifier::from_env(pid)
+    } else {
+        None
+    };
 
     if let Some(secs) = opts.trap_child {
         spawn_trap_child(secs);
@@ -110,14 +173,15 @@ fn main() {
         "demo: listening on 127.0.0.1:{} (generation {generation}, pid {pid})",
         config.port
     );
-
-    let mut reply = format!("ok port={} generation={generation} pid={pid}", config.port);
-    if let Some(m) = &config.message {
-        reply.push_str(" message=");
-        reply.push_str(m);
+    if let Some(n) = notifier.as_mut() {
+        n.ready();
     }
-    reply.push('\n');
+    let mut hog = opts.hog_mib.map(|want_mib| Hog {
+        want_mib,
+        held: Vec::new(),
+    });
 
+    let mut reply = reply_line(&config, &generation, pid);
     let mut fds = [
         libc::pollfd {
             fd: listener.as_raw_fd(),
@@ -131,8 +195,14 @@ fn main() {
         },
     ];
     loop {
+        let hogging = hog.as_ref().is_some_and(Hog::pending);
+        let timeout = if hogging {
+            0
+        } else {
+            notifier.as_ref().map_or(-1, Notifier::poll_timeout)
+        };
         // SAFETY: fds is a valid array of two pollfd structs.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if n < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
@@ -140,7 +210,10 @@ fn main() {
             say!("demo: poll: {}", std::io::Error::last_os_error());
             exit(1);
         }
-        if fds[1].revents != 0 {
+        if let Some(n) = notifier.as_mut() {
+            n.keep_alive_if_due();
+        }
+        if n > 0 && fds[1].revents != 0 {
             // Log every signal of the batch before acting on any of them
             // (signals arriving together are handled in no particular order).
             let sigs = drain_signals(pipe_r);
@@ -157,21 +230,207 @@ fn main() {
                 say!("demo: listener closed, exiting");
                 exit(0);
             }
+            for &sig in &sigs {
+                match sig {
+                    libc::SIGHUP => {
+                        reload(&opts.config, &mut config);
+                        reply = reply_line(&config, &generation, pid);
+                    }
+                    libc::SIGQUIT => say!("demo: QUIT: still serving (not a stop for demo)"),
+                    libc::SIGUSR1 => {
+                        if let Some(code) = opts.exit_on_usr1 {
+                            say!("demo: exiting with {code} (--exit-on-usr1)");
+                            exit(code);
+                        }
+                    }
+                    libc::SIGUSR2 => {
+                        if let Some(n) = notifier.as_mut() {
+                            n.hang();
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
-        if fds[0].revents != 0 {
+        if n > 0 && fds[0].revents != 0 {
             // Accept everything that is pending; the listener is non-blocking.
             while let Ok((stream, _)) = listener.accept() {
                 answer(stream, &reply);
             }
+        }
+        if let Some(h) = hog.as_mut() {
+            h.step();
+        }
+    }
+}
+
+fn reply_line(config: &Config, generation: &str, pid: u32) -> String {
+    let mut reply = format!("ok port={} generation={generation} pid={pid}", config.port);
+    if let Some(m) = &config.message {
+        reply.push_str(" message=");
+        reply.push_str(m);
+    }
+    reply.push('\n');
+    reply
+}
+
+/// HUP: re-reads `path`; applies the new message if it is valid, keeps the
+/// old config otherwise. The port stays (rebinding needs a restart).
+fn reload(path: &str, config: &mut Config) {
+    match load_config(path) {
+        Ok(new) => {
+            if new.port != config.port {
+                say!(
+                    "demo: port change {} -> {} ignored: it needs a restart",
+                    config.port,
+                    new.port
+                );
+            }
+            config.message = new.message;
+            say!("demo: reloaded {path}");
+        }
+        Err(msg) => say!("demo: reload failed: {msg}; still serving the old config"),
+    }
+}
+
+impl Notifier {
+    /// None (after saying why) when NOTIFY_SOCKET is unset or unusable.
+    fn from_env(pid: u32) -> Option<Notifier> {
+        let Some(path) = std::env::var_os("NOTIFY_SOCKET").filter(|p| !p.is_empty()) else {
+            say!("demo: --notify: NOTIFY_SOCKET is not set, not notifying");
+            return None;
+        };
+        let path = path.to_string_lossy().into_owned();
+        let addr = match path.strip_prefix('@') {
+            Some(name) => {
+                use std::os::linux::net::SocketAddrExt;
+                UnixAddr::from_abstract_name(name.as_bytes())
+            }
+            None => UnixAddr::from_pathname(&path),
+        };
+        let socket = UnixDatagram::unbound();
+        let (addr, socket) = match (addr, socket) {
+            (Ok(a), Ok(s)) => (a, s),
+            (Err(e), _) | (_, Err(e)) => {
+                say!("demo: --notify: NOTIFY_SOCKET={path}: {e}");
+                return None;
+            }
+        };
+        let usec = std::env::var("WATCHDOG_USEC")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&u| u > 0);
+        let for_me = std::env::var("WATCHDOG_PID")
+            .ok()
+            .is_none_or(|p| p.parse::<u32>().ok() == Some(pid));
+        let interval = match (usec, for_me) {
+            (Some(u), true) => Some(Duration::from_micros(u / 3)),
+            (Some(_), false) => {
+                say!("demo: WATCHDOG_PID is not my pid {pid}: no keep-alives");
+                None
+            }
+            (None, _) => None,
+        };
+        Some(Notifier {
+            socket,
+            addr,
+            interval,
+            next: None,
+        })
+    }
+
+    fn send(&self, what: &str) -> bool {
+        match self.socket.send_to_addr(what.as_bytes(), &self.addr) {
+            Ok(_) => true,
+            Err(e) => {
+                say!("demo: cannot send {what} to NOTIFY_SOCKET: {e}");
+                false
+            }
+        }
+    }
+
+    fn ready(&mut self) {
+        if self.send("READY=1") {
+            say!("demo: sent READY=1");
+        }
+        if let Some(every) = self.interval {
+            say!(
+                "demo: sending WATCHDOG=1 every {}ms (WATCHDOG_USEC/3)",
+                every.as_millis()
+            );
+            self.send("WATCHDOG=1");
+            self.next = Some(Instant::now() + every);
+        }
+    }
+
+    /// poll's timeout: milliseconds until the next keep-alive (rounded up),
+    /// or -1 when none is due.
+    fn poll_timeout(&self) -> libc::c_int {
+        match self.next {
+            None => -1,
+            Some(t) => {
+                let left = t.saturating_duration_since(Instant::now());
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
+            }
+        }
+    }
+
+    fn keep_alive_if_due(&mut self) {
+        let (Some(due), Some(every)) = (self.next, self.interval) else {
+            return;
+        };
+        let now = Instant::now();
+        if now < due {
+            return;
+        }
+        self.send("WATCHDOG=1");
+        // After a long stall, count from now rather than bursting to catch up.
+        let next = due + every;
+        self.next = Some(if next <= now { now + every } else { next });
+    }
+
+    fn hang(&mut self) {
+        if self.next.take().is_some() {
+            say!("demo: hanging: no more WATCHDOG=1 (still answering connections)");
+        }
+    }
+}
+
+impl Hog {
+    fn pending(&self) -> bool {
+        self.held.len() < self.want_mib
+    }
+
+    /// Allocates and touches (memset) one more MiB, if any is still wanted.
+    fn step(&mut self) {
+        if !self.pending() {
+            return;
+        }
+        self.held.push(vec![0xa5u8; MIB]);
+        let n = self.held.len();
+        if n == self.want_mib {
+            say!("demo: holding {n} MiB (--hog)");
+        } else if n % 16 == 0 {
+            say!("demo: hogging {n} MiB");
         }
     }
 }
 
 fn usage(msg: &str) -> ! {
     say!("demo: {msg}");
-    say!("usage: demo [--ignore-term] [--trap-child SECS] [CONFIG]   (default CONFIG {DEFAULT_CONFIG})");
+    say!("usage: demo [--ignore-term] [--trap-child SECS] [--notify] [--exit-on-usr1 CODE] [--hog MIB] [CONFIG]");
+    say!("       demo --check [CONFIG]     (default CONFIG {DEFAULT_CONFIG})");
     say!("       demo --probe PORT");
     exit(2);
+}
+
+/// The value after option `name`, parsed; usage error when missing or bad.
+fn value<T: std::str::FromStr>(it: &mut std::slice::Iter<'_, String>, name: &str, what: &str) -> T {
+    let v = it
+        .next()
+        .unwrap_or_else(|| usage(&format!("{name} needs {what}")));
+    v.parse()
+        .unwrap_or_else(|_| usage(&format!("{name}: bad {what} {v:?}")))
 }
 
 fn parse_args(args: &[String]) -> Options {
@@ -179,25 +438,25 @@ fn parse_args(args: &[String]) -> Options {
         config: DEFAULT_CONFIG.into(),
         ignore_term: false,
         trap_child: None,
+        notify: false,
+        exit_on_usr1: None,
+        hog_mib: None,
     };
     let mut config_seen = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--ignore-term" => opts.ignore_term = true,
-            "--trap-child" => {
-                let v = it
-                    .next()
-                    .unwrap_or_else(|| usage("--trap-child needs SECS"));
-                let secs = v
-                    .parse()
-                    .unwrap_or_else(|_| usage(&format!("--trap-child: bad SECS {v:?}")));
-                opts.trap_child = Some(secs);
+            "--notify" => opts.notify = true,
+            "--trap-child" => opts.trap_child = Some(value(&mut it, arg, "SECS")),
+            "--exit-on-usr1" => {
+                let code: u8 = value(&mut it, arg, "CODE (0-255)");
+                opts.exit_on_usr1 = Some(i32::from(code));
             }
+            "--hog" => opts.hog_mib = Some(value(&mut it, arg, "MIB")),
             "-h" | "--help" => {
-                say!(
-                    "usage: demo [--ignore-term] [--trap-child SECS] [CONFIG] | demo --probe PORT"
-                );
+                say!("usage: demo [--ignore-term] [--trap-child SECS] [--notify] [--exit-on-usr1 CODE] [--hog MIB] [CONFIG]");
+                say!("       demo --check [CONFIG] | demo --probe PORT");
                 exit(0);
             }
             s if s.starts_with('-') => usage(&format!("unknown option {s:?}")),
@@ -209,6 +468,26 @@ fn parse_args(args: &[String]) -> Options {
         }
     }
     opts
+}
+
+/// `demo --check [CONFIG]`: 0 when CONFIG is valid, 3 (with the error on
+/// stderr) when not, 2 on bad usage.
+fn check(args: &[String]) -> i32 {
+    let path = match args {
+        [] => DEFAULT_CONFIG,
+        [p] if !p.starts_with('-') => p.as_str(),
+        _ => usage("--check takes one CONFIG"),
+    };
+    match load_config(path) {
+        Ok(c) => {
+            say!("demo: {path}: config ok (port {})", c.port);
+            0
+        }
+        Err(msg) => {
+            say!("demo: bad config: {msg}");
+            3
+        }
+    }
 }
 
 /// Reads CONFIG; every error names the file, and the line when there is one.

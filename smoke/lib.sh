@@ -5,7 +5,7 @@
 #     smoke_init                       # engine up, image present, cleanup trap
 #     c=$(ctr_run main -- demo)        # a container of this run
 #     ...assertions; `die MSG` fails (printing the container logs)...
-#     pass
+#     pass                             # or `skip REASON` when the host cannot run it
 #
 # Every container gets the labels ctlinit-smoke.run=$SMOKE_RUN_ID and
 # ctlinit-smoke.scenario=$SCENARIO and is recorded in a per-scenario list;
@@ -45,6 +45,13 @@ die() {
 pass() {
     log "PASS"
     exit 0
+}
+
+# skip REASON: the host cannot run this scenario (never for a ctlinit failure):
+# says SKIPPED loudly and exits 77, which smoke/run.sh counts as skipped.
+skip() {
+    log "!!! SKIPPED: $* !!!"
+    exit 77
 }
 
 dump_logs() {
@@ -162,6 +169,15 @@ logs() { docker logs "$1" 2>&1; }
 
 # summary CONTAINER: ctlinit's final summary line, if printed.
 summary() { logs "$1" | grep '^ctlinit: exit status=' | tail -n 1; }
+# last_line CONTAINER: the container's last log line (stdout and stderr).
+last_line() { logs "$1" | tail -n 1; }
+
+# log_ms CONTAINER PATTERN: Docker's receive time (Unix ms) of the first log
+# line matching grep -E PATTERN; empty when there is none.
+log_ms() {
+    _ts=$(docker logs -t "$1" 2>&1 | grep -E -- "^[^ ]+ ($2)" | head -n 1 | cut -d' ' -f1)
+    [ -n "$_ts" ] && echo $(($(date -d "$_ts" +%s%N) / 1000000))
+}
 
 # probe CONTAINER PORT: the demo's one-line reply on 127.0.0.1:PORT (exit 1 if refused).
 probe() { docker exec "$1" demo --probe "$2" 2>&1; }
