@@ -34,6 +34,13 @@ is_static() {
     esac
 }
 
+if ! { [ -x "$busybox" ] && is_static "$busybox"; } && [ -z "${BUSYBOX:-}" ] \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing busybox-static (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+        --no-install-recommends busybox-static >/dev/null 2>&1 || say "apt-get install busybox-static failed"
+fi
 [ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
 is_static "$busybox" || die "$busybox is dynamically linked (install busybox-static, not busybox)"
 

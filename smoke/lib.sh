@@ -73,10 +73,23 @@ cleanup() {
 
 # ---- engine and image --------------------------------------------------------
 
+# apt_install PKG...: install Debian packages the suite needs when they are
+# missing (as root, on Debian/Ubuntu); waits for another apt instead of
+# racing it. Says loudly what it does; a failure is left to the caller's check.
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || { log "cannot install $*: no apt-get here"; return 1; }
+    [ "$(id -u)" = 0 ] || { log "cannot install $*: not root"; return 1; }
+    log "installing $* (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+        --no-install-recommends "$@" >/dev/null 2>&1 || log "apt-get install $* failed"
+}
+
 # engine_up: use a running engine, or start dockerd (no bridge, no iptables:
 # containers use --network none) and wait up to 60 s for it. Fails loudly.
 engine_up() {
     docker info >/dev/null 2>&1 && return 0
+    command -v dockerd >/dev/null 2>&1 || apt_install docker.io
     command -v dockerd >/dev/null 2>&1 || { log "FAIL: no Docker engine answers and dockerd is not installed"; exit 1; }
     mkdir -p "$SMOKE_STATE"
     log "starting dockerd --bridge=none --iptables=false (log: $SMOKE_STATE/dockerd.log)"
