@@ -91,7 +91,7 @@ impl Intake {
     pub fn wait(&self, timeout: Option<Duration>, out: &mut Vec<Received>) -> io::Result<()> {
         let ts = timeout.map(|d| libc::timespec {
             // Durations are bounded (365 days + a poll), far inside time_t.
-            tv_sec: d.as_secs().min(i64::MAX as u64) as libc::time_t,
+            tv_sec: d.as_secs().min(i64::MAX as u64) as _,
             tv_nsec: d.subsec_nanos() as _,
         });
         let tsp = ts

@@ -48,9 +48,13 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 /// for a dynamic loader's lazy binding in debug builds.
 const CHILD_STACK: usize = 64 * 1024;
 
-/// `Plan::outcome` before the child reached exec (or when qemu lost its
-/// write): the pipe decides.
+/// `Plan::outcome` as the parent leaves it: if the parent still reads it
+/// after clone, the child's writes were lost (qemu ran a fork) and the pipe
+/// decides.
 const NOT_REACHED: i32 = i32::MIN;
+/// The child's first write: it ran in shared memory, then died before it
+/// reached exec (killed during its setup).
+const STARTED: i32 = i32::MIN + 1;
 
 /// True when stdin is ctlinit's controlling terminal.
 pub fn has_controlling_tty() -> bool {
@@ -81,7 +85,8 @@ struct Plan {
     watchdog_pid: *mut u8,
     /// The pipe's write end: the child reports its errno there too.
     report: c_int,
-    /// Written by the child: 0 just before it execs, the errno if it fails.
+    /// Written by the child: STARTED first, 0 just before it execs, the
+    /// errno if it fails.
     outcome: AtomicI32,
 }
 
@@ -163,6 +168,10 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnFailure> {
         NOT_REACHED => reported_errno(&read_end),
         shared => shared,
     };
+    if outcome == STARTED {
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        return Err(fail(SpawnError::Temporary, "the new process died before exec"));
+    }
     match outcome {
         0 => Ok(pid),
         failed => {
@@ -199,6 +208,7 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // suspended; every call below is a plain syscall wrapper.
     unsafe {
         let plan = &*(arg as *const Plan);
+        plan.outcome.store(STARTED, Ordering::SeqCst);
         // Its own process group inside ctlinit's session, as tini does (no
         // new session: that would also be a new scheduler autogroup).
         if libc::setpgid(0, 0) != 0 {
@@ -381,19 +391,27 @@ fn null_terminated<'a>(ptrs: impl Iterator<Item = *const c_char> + 'a) -> Vec<*c
 }
 
 /// An mmap'd stack with a guard page below it, so an overflow in the child
-/// faults instead of writing into ctlinit's heap.
+/// faults instead of writing into ctlinit's heap. The guard is one real page
+/// (4 KiB on x86_64, up to 64 KiB on arm64 servers): a 4096-byte guard on a
+/// 64 KiB-page kernel would round up to the whole stack.
 struct ChildStack {
     base: *mut c_void,
+    guard: usize,
 }
 
 impl ChildStack {
     fn new() -> io::Result<ChildStack> {
-        // SAFETY: a fresh private anonymous mapping; the lowest page is made
+        let guard = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|p| usize::try_from(p).ok())
+            .unwrap_or(4096);
+        // SAFETY: a fresh private anonymous mapping; its lowest page is made
         // inaccessible before anything uses the rest.
         unsafe {
             let base = libc::mmap(
                 std::ptr::null_mut(),
-                CHILD_STACK,
+                guard + CHILD_STACK,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
                 -1,
@@ -402,8 +420,8 @@ impl ChildStack {
             if base == libc::MAP_FAILED {
                 return Err(io::Error::last_os_error());
             }
-            let stack = ChildStack { base };
-            if libc::mprotect(base, 4096, libc::PROT_NONE) != 0 {
+            let stack = ChildStack { base, guard };
+            if libc::mprotect(base, guard, libc::PROT_NONE) != 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(stack)
@@ -412,15 +430,16 @@ impl ChildStack {
 
     /// The initial stack pointer: the top, 16-byte aligned (mmap is).
     fn top(&self) -> *mut c_void {
-        self.base.wrapping_byte_add(CHILD_STACK)
+        self.base.wrapping_byte_add(self.guard + CHILD_STACK)
     }
 }
 
 impl Drop for ChildStack {
     fn drop(&mut self) {
         // SAFETY: our own mapping; the child no longer runs on it (it exec'd
-        // or exited before clone returned).
-        unsafe { libc::munmap(self.base, CHILD_STACK) };
+        // or exited before clone returned, or — under qemu's fork — runs on
+        // its own copy).
+        unsafe { libc::munmap(self.base, self.guard + CHILD_STACK) };
     }
 }
 
