@@ -1334,7 +1334,11 @@ fn hostile_option_values_never_crash_ctlinit() {
             "run {run} ({mode:?}) args {:?} env {:?}",
             shown(&args),
             envs.iter()
-                .map(|(k, v)| format!("{}={}", k.to_string_lossy(), shown(std::slice::from_ref(v))[0]))
+                .map(|(k, v)| format!(
+                    "{}={}",
+                    k.to_string_lossy(),
+                    shown(std::slice::from_ref(v))[0]
+                ))
                 .collect::<Vec<_>>()
         );
 

@@ -26,12 +26,18 @@ fn installed(bin: &str) -> bool {
 /// One HTTP GET to 127.0.0.1:port; the body, or the error.
 fn get(port: u16) -> Result<String, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(secs(5.0))).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(secs(5.0)))
+        .map_err(|e| e.to_string())?;
     s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
         .map_err(|e| e.to_string())?;
     let mut reply = String::new();
     s.read_to_string(&mut reply).map_err(|e| e.to_string())?;
-    Ok(reply.rsplit("\r\n\r\n").next().unwrap_or("").trim().to_string())
+    Ok(reply
+        .rsplit("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string())
 }
 
 fn nginx_conf(dir: &TestDir, port: u16, body: &str) -> String {
@@ -65,7 +71,14 @@ fn nginx_checked_reload(mode: Mode) {
     let conf_s = conf.display().to_string();
     let check = format!("/usr/sbin/nginx -t -q -c {conf_s}");
     let mut ctl = Ctl::builder(&dir, mode)
-        .args(["--watch", &conf_s, "--watch-signal", "HUP", "--check", &check])
+        .args([
+            "--watch",
+            &conf_s,
+            "--watch-signal",
+            "HUP",
+            "--check",
+            &check,
+        ])
         .args(["--restart", "on-failure", "--port", &port.to_string()])
         .args(["/usr/sbin/nginx", "-c", &conf_s, "-g", "daemon off;"])
         .spawn();
@@ -78,7 +91,11 @@ fn nginx_checked_reload(mode: Mode) {
         |l| l.contains("check refused restart") && l.contains("exited with 1"),
         secs(T),
     ));
-    assert_eq!(get(port).as_deref(), Ok("version-1"), "still serving the old config");
+    assert_eq!(
+        get(port).as_deref(),
+        Ok("version-1"),
+        "still serving the old config"
+    );
     let v = ok(ctl.read_pidfile_json());
     assert_eq!(v["generation"], 1, "{v}");
     assert_eq!(v["last_check"]["ok"], false, "{v}");
@@ -95,7 +112,12 @@ fn nginx_checked_reload(mode: Mode) {
     assert_eq!(v["last_check"]["ok"], true, "{v}");
 
     ctl.signal(libc::SIGQUIT);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(0), "QUIT: nginx's graceful stop{}", ctl.context());
+    assert_eq!(
+        ctl.wait_code(secs(T)),
+        Ok(0),
+        "QUIT: nginx's graceful stop{}",
+        ctl.context()
+    );
     let summary = ctl.summary_line().unwrap_or_default();
     assert!(summary.ends_with("reason=stopped"), "{summary}");
 }
@@ -110,10 +132,22 @@ fn redis_ready_by_notify(mode: Mode) {
     let dir = TestDir::new("redis");
     let port = free_port(32);
     let mut ctl = Ctl::builder(&dir, mode)
-        .args(["--ready", "notify", "--ready-timeout", "60s", "--stop-timeout", "30s"])
+        .args([
+            "--ready",
+            "notify",
+            "--ready-timeout",
+            "60s",
+            "--stop-timeout",
+            "30s",
+        ])
         .args(["--restart", "on-failure", "/usr/bin/redis-server"])
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--dir", &dir.path().display().to_string(), "--save", "3600 1"])
+        .args([
+            "--dir",
+            &dir.path().display().to_string(),
+            "--save",
+            "3600 1",
+        ])
         .args(["--supervised", "systemd", "--daemonize", "no"])
         .spawn();
     ok(ctl.wait_state("ready", secs(T)));
@@ -144,7 +178,16 @@ fn quit_is_forwarded_with_stop_on_term_int(mode: Mode) {
         dumps.display()
     );
     let mut ctl = Ctl::builder(&dir, mode)
-        .args(["--stop-on", "TERM,INT", "--restart", "always", "--", "sh", "-c", &jvm])
+        .args([
+            "--stop-on",
+            "TERM,INT",
+            "--restart",
+            "always",
+            "--",
+            "sh",
+            "-c",
+            &jvm,
+        ])
         .spawn();
     ok(wait_for_line(&dumps, |l| l == "up", secs(T)));
     ctl.signal(libc::SIGQUIT);

@@ -2,16 +2,17 @@
 //! restart requests arriving during a stop and during a handoff — as
 //! subreaper and as PID 1.
 //!
-//! For every phase: ctlinit exits within one stop deadline of the TERM,
-//! never starts a generation after it (summary line, stderr, PID file), and
-//! leaves no daemon behind — checked twice: every daemon the PID file ever
-//! named (pid + start time, so PID reuse cannot fool it) is gone, and no live
-//! process anywhere still carries this test's `FIXTURE_OUT` in its
-//! environment.
+//! For every phase: ctlinit exits (never later than the stop deadline plus a
+//! loose margin: a contract bound, not a speed one), never starts a
+//! generation after the TERM (summary line, stderr, PID file), logs what the
+//! stop did in order, and leaves no daemon behind — checked twice: every
+//! daemon the PID file ever named (pid + start time, so PID reuse cannot fool
+//! it) is gone, and no live process anywhere still carries this test's
+//! `FIXTURE_OUT` in its environment. How fast it all happens is measured
+//! (`FIGURES` lines) and left to the benchmark.
 //!
-//! Bounded for CI (about 15 s for the file on 2 cores). `CTLINIT_SOAK=1`
-//! repeats the tightest race (TERM right after the spawn) 200 times per mode
-//! instead of 5.
+//! `CTLINIT_SOAK=1` repeats the tightest race (TERM right after the spawn)
+//! 200 times per mode instead of 5.
 
 #[macro_use]
 mod common;
@@ -27,9 +28,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 const T: f64 = 10.0;
-/// --stop-timeout used throughout, and the slack allowed on top of it.
+/// --stop-timeout used throughout. The contract's bound on a stop: SIGKILL at
+/// the stop deadline, then exit, within `MARGIN` (common) of it.
 const STOP: f64 = 2.0;
-const SLACK: f64 = 1.0;
 
 /// Records every daemon the PID file names, as it appears (every 0.2 ms).
 struct DaemonWatch {
@@ -100,9 +101,9 @@ fn sh(script: &str) -> Vec<String> {
     vec!["sh".into(), "-c".into(), script.into(), fixture_str()]
 }
 
-/// After the TERM sent at `t_term`: ctlinit exits within the stop deadline
-/// with `summary`, started nothing after generation `last_gen`, and left no
-/// daemon running.
+/// After the TERM sent at `t_term`: ctlinit exits (no later than the stop
+/// deadline plus `MARGIN`) with `summary`, started nothing after generation
+/// `last_gen`, and left no daemon running.
 fn assert_clean_stop(
     ctl: &mut Ctl,
     watch: DaemonWatch,
@@ -111,7 +112,7 @@ fn assert_clean_stop(
     last_gen: u64,
     what: &str,
 ) {
-    let limit = secs(STOP + SLACK);
+    let limit = secs(STOP + MARGIN);
     let code = ctl.wait_code(limit.saturating_sub(t_term.elapsed()) + POLL);
     let took = t_term.elapsed();
     let daemons = watch.finish();
@@ -154,7 +155,7 @@ fn hup(ctl: &mut Ctl) {
 }
 
 fn wait_gen(ctl: &Ctl, g: u64, state: &str) -> Value {
-    ok(ctl.wait_pidfile(|v| v["generation"] == g && v["state"] == state, secs(T)))
+    wait_gen_state(ctl, g, state, secs(T))
 }
 
 // ------------------------------------------------------------------ TERM at each phase
@@ -186,7 +187,9 @@ while :; do sleep 0.05; done"#;
 }
 
 /// During the grace of a daemon that ignores TERM for good: the restart's
-/// deadline is kept (SIGKILL 2 s after the restart began), then exit.
+/// deadline is kept (one SIGKILL, at the deadline the restart set, not a new
+/// one counted from the TERM), then exit. The order of what ctlinit did is
+/// the evidence; the contract's bounds on the time are loose.
 fn term_during_grace_forever(mode: Mode) {
     let dir = TestDir::new("race-grace-forever");
     let mut ctl = start(
@@ -211,15 +214,34 @@ fn term_during_grace_forever(mode: Mode) {
         1,
         "grace (forever)",
     );
-    assert!(
-        t_restart.elapsed() <= secs(STOP + SLACK),
-        "one deadline, counted from the restart: exit took {:?} after it",
-        t_restart.elapsed()
+    // SIGKILL never before the deadline the restart set (contract).
+    assert_deadline(
+        &format!("races grace-forever {mode:?}: restart to SIGKILL and exit"),
+        t_restart.elapsed(),
+        STOP,
     );
     assert_eq!(
         count_lines(&ctl.out_lines(), "signal 15"),
         2,
         "stop signal, then the forwarded TERM{}",
+        ctl.context()
+    );
+    let log = ctl.stderr_lines();
+    assert_in_order(
+        &log,
+        &[
+            "stopping generation 1 ",
+            "received SIGTERM while generation 1 ",
+            "killing process group ",
+            "ctlinit: exit status=137",
+        ],
+        "restart stop, then the TERM joins it, then one SIGKILL at its deadline",
+        &ctl.context(),
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.contains("killing")).count(),
+        1,
+        "one deadline, one SIGKILL{}",
         ctl.context()
     );
 }
@@ -257,7 +279,9 @@ fn term_during_port_wait(mode: Mode) {
     ));
     ctl.signal(libc::SIGTERM);
     let t_term = Instant::now();
-    drop(listener);
+    // The port stays taken until ctlinit has exited: the TERM alone must end
+    // the wait (freeing it earlier would let a probe that ran before the
+    // TERM was read spawn generation 2, which is a different race).
     assert_clean_stop(
         &mut ctl,
         watch,
@@ -266,20 +290,29 @@ fn term_during_port_wait(mode: Mode) {
         1,
         "port wait",
     );
+    drop(listener);
+    // Exit "at once" is the core's (fake-clock) business; here: the stop was
+    // taken as one between generations, well before the 10 s port wait ends
+    // (assert_clean_stop's bound is shorter than --port-timeout).
     assert!(
-        t_term.elapsed() < secs(1.0),
-        "a stop during the port wait exits at once, took {:?}",
-        t_term.elapsed()
+        ctl.stderr_lines().iter().any(|l| {
+            l.starts_with("ctlinit: received SIGTERM")
+                && (l.ends_with("before the next generation started: exiting")
+                    || l.ends_with("during backoff: not restarting"))
+        }),
+        "the TERM ended the wait between generations{}",
+        ctl.context()
     );
 }
 
-/// During a policy backoff: exit at once with the last run's status.
+/// During a policy backoff: exit with the last run's status, without waiting
+/// the backoff out (60 s: far beyond assert_clean_stop's bound).
 fn term_during_backoff(mode: Mode) {
     let dir = TestDir::new("race-backoff");
     let mut ctl = start(
         &dir,
         mode,
-        &["--restart", "always", "--backoff", "5s"],
+        &["--restart", "always", "--backoff", "60s"],
         &fixture(&["exit", "1"]),
     );
     let watch = DaemonWatch::start(&ctl);
@@ -294,10 +327,15 @@ fn term_during_backoff(mode: Mode) {
         1,
         "backoff",
     );
-    assert!(
-        t_term.elapsed() < secs(1.0),
-        "a stop during backoff exits at once, took {:?}",
-        t_term.elapsed()
+    assert_in_order(
+        &ctl.stderr_lines(),
+        &[
+            "restarting in 1m ",
+            "received SIGTERM during backoff: not restarting",
+            "ctlinit: exit status=1 ",
+        ],
+        "backoff, then the TERM ends it",
+        &ctl.context(),
     );
 }
 
@@ -421,32 +459,6 @@ fn restart_request_during_stop_is_ignored(mode: Mode) {
     }
 }
 
-/// Waits until the PID file shows the same generation, ready, for `quiet`;
-/// returns it.
-fn settle(ctl: &Ctl, quiet: Duration) -> u64 {
-    let mut since: Option<(u64, Instant)> = None;
-    ok(wait_until(
-        &format!("the same generation, ready, for {quiet:?}"),
-        secs(20.0),
-        || {
-            let v = read_json(&ctl.pidfile).ok()?;
-            let g = v["generation"].as_u64()?;
-            if v["state"] != "ready" {
-                since = None;
-                return None;
-            }
-            match since {
-                Some((sg, t)) if sg == g => (t.elapsed() >= quiet).then_some(g),
-                _ => {
-                    since = Some((g, Instant::now()));
-                    None
-                }
-            }
-        },
-        || ctl.context(),
-    ))
-}
-
 /// More requests while the old generation is being stopped for a restart (it
 /// ignores TERM: a 2 s handoff): at most one more restart.
 fn second_request_during_handoff_stop(mode: Mode) {
@@ -463,7 +475,7 @@ fn second_request_during_handoff_stop(mode: Mode) {
     for _ in 0..5 {
         hup(&mut ctl);
     }
-    let g = settle(&ctl, secs(STOP + 0.5));
+    let g = generation(&settle(&ctl, secs(STOP + 0.5), secs(20.0)));
     eprintln!("FIGURES races handoff-stop {mode:?}: generation after 1+5 requests = {g}");
     assert!(
         (2..=3).contains(&g),
@@ -498,7 +510,7 @@ exec "$0" notify --delay-ms 500"#;
     for _ in 0..5 {
         hup(&mut ctl);
     }
-    let g = settle(&ctl, secs(1.5));
+    let g = generation(&settle(&ctl, secs(1.5), secs(20.0)));
     eprintln!("FIGURES races handoff-start {mode:?}: generation after 1+5 requests = {g}");
     assert!(
         g <= 3,

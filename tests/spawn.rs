@@ -46,7 +46,11 @@ fn check_clean_process(mode: Mode, ctl: &mut Ctl, what: &str) {
     );
     if mode == Mode::Subreaper {
         let ctl_session = proc_stat(ctl.pid).expect("ctlinit's stat").session;
-        assert_eq!(st["sid"], ctl_session.to_string(), "{what}: ctlinit's session (§3)");
+        assert_eq!(
+            st["sid"],
+            ctl_session.to_string(),
+            "{what}: ctlinit's session (§3)"
+        );
     }
     assert_eq!(
         st["ppid"],

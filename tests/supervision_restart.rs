@@ -2,6 +2,12 @@
 //! `--reload-signal`, `ctlinit restart` and `--watch` (SPEC §8), request
 //! coalescing, a stop arriving mid-restart (§4, §8), `--watch` content rules
 //! (§2, §14.14), and the `ctlinit restart` verb (§11, §14.16).
+//!
+//! Pattern 8 of STYLE.md: the assertions are on generations, the daemons'
+//! signal logs and the order of ctlinit's log lines. Waits are bounded to
+//! turn a hang into a failure; where a contract deadline is the point
+//! (--stop-timeout, `restart --timeout`) the bounds are "not before it" and
+//! "not later than it plus `MARGIN`". Measured times are `FIGURES` lines.
 
 #[macro_use]
 mod common;
@@ -9,8 +15,8 @@ mod common;
 use common::*;
 use std::fs::{self, File};
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -34,64 +40,20 @@ fn assert_gen_stays(ctl: &Ctl, g: u64, dur: Duration, why: &str) {
     }
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
-
-/// Child processes of `pid` that are alive (not zombies), read from
-/// /proc/PID/task/PID/children in one go, then each one's state.
+/// Child processes of `pid` that are alive (not zombies): one snapshot of
+/// the children, then each one's state.
 fn live_children(pid: i32) -> Vec<i32> {
-    let list = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    list.split_whitespace()
-        .filter_map(|c| c.parse().ok())
+    children_snapshot(pid)
+        .into_iter()
         .filter(|&c| alive(c))
         .collect()
 }
 
-/// A `Command` for ctlinit with none of the caller's CTLINIT_* variables.
-fn ctlinit_cmd() -> Command {
-    let mut c = Command::new(ctlinit_bin());
-    for (k, _) in std::env::vars_os() {
-        let ks = k.to_string_lossy();
-        if ks.starts_with("CTLINIT_") || ks.starts_with("TINI_") || ks == "NOTIFY_SOCKET" {
-            c.env_remove(&k);
-        }
-    }
-    c.stdin(Stdio::null());
-    c
-}
-
-/// Children this test started directly; killed (by PID) on drop.
-struct Kids(Vec<Child>);
-
-impl Drop for Kids {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            if let Ok(None) = c.try_wait() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-    }
-}
-
-/// Waits (bounded) for a child this test started to exit; its exit code.
-fn wait_child(c: &mut Child, timeout: Duration) -> Option<i32> {
-    let t0 = Instant::now();
-    loop {
-        if let Ok(Some(st)) = c.try_wait() {
-            return st.code();
-        }
-        if t0.elapsed() > timeout {
-            return None;
-        }
-        thread::sleep(POLL);
-    }
-}
-
-/// `ctlinit restart --pidfile PF ARGS...`, waited for.
+/// `ctlinit restart --pidfile PF ARGS...`, waited for (at most 30 s: a
+/// hang fails the test).
 fn restart_verb(dir: &TestDir, name: &str, pidfile: &Path, extra: &[&str]) -> Ran {
-    let mut args = vec!["restart", "--pidfile", s(pidfile)];
+    let pf = s(pidfile);
+    let mut args = vec!["restart", "--pidfile", &pf];
     args.extend_from_slice(extra);
     run_ctlinit(dir, name, &args, &[], secs(30.0))
 }
@@ -128,12 +90,7 @@ fn reload_signal_restarts_exactly_once(mode: Mode) {
         "the reload signal must not be forwarded: {lines:?}"
     );
     assert_eq!(ready_lines(&ctl), 2);
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 2);
 }
 
 /// `ctlinit restart`: exactly one restart, and the verb reports it as
@@ -165,12 +122,7 @@ fn restart_verb_restarts_exactly_once() {
         0,
         "the control message must not be forwarded: {lines:?}"
     );
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 2);
 }
 
 /// `--watch`: one content change, exactly one restart.
@@ -194,12 +146,7 @@ fn watch_change_restarts_exactly_once(mode: Mode) {
     );
     assert_gen_stays(&ctl, 2, secs(1.0), "one change, one restart");
     assert_eq!(count_lines(&ctl.out_lines(), "signal 15"), 1);
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 2);
 }
 
 /// §8: a burst of 10 requests by all three triggers yields 1 or 2 restarts,
@@ -236,7 +183,7 @@ fn burst_of_mixed_requests_restarts_at_most_twice() {
         })
     };
 
-    let mut verbs = Kids(vec![]);
+    let mut verbs = vec![];
     for i in 0..10 {
         match i % 3 {
             0 => ctl.signal(libc::SIGHUP),
@@ -247,16 +194,17 @@ fn burst_of_mixed_requests_restarts_at_most_twice() {
                 let child = ctlinit_cmd()
                     .args(["restart", "--timeout", "20s", "--pidfile"])
                     .arg(&ctl.pidfile)
+                    .stdin(Stdio::null())
                     .stdout(out)
                     .stderr(err)
                     .spawn()
                     .expect("spawn ctlinit restart");
-                verbs.0.push(child);
+                verbs.push(child);
             }
         }
     }
-    for (n, v) in verbs.0.iter_mut().enumerate() {
-        let code = wait_child(v, secs(25.0));
+    for (n, v) in verbs.into_iter().enumerate() {
+        let code = wait_child(v, secs(25.0)).and_then(|o| o.status.code());
         assert_eq!(
             code,
             Some(0),
@@ -271,21 +219,9 @@ fn burst_of_mixed_requests_restarts_at_most_twice() {
             "verb {i} printed {out:?}"
         );
     }
-    // Settle: ready, and no change for well over the watch debounce.
-    let mut last = ok(ctl.wait_state("ready", secs(T)));
-    loop {
-        thread::sleep(secs(1.5));
-        let now = ok(ctl.wait_state("ready", secs(T)));
-        if generation(&now) == generation(&last) {
-            break;
-        }
-        last = now;
-        assert!(
-            generation(&last) <= 3,
-            "more than 2 restarts from one burst: {last}{}",
-            ctl.context()
-        );
-    }
+    // Settle: ready, and no change for well over the watch debounce (a
+    // supervisor that kept restarting would never settle: the wait fails).
+    let last = settle(&ctl, secs(1.5), secs(20.0));
     stop.store(true, Ordering::SeqCst);
     let (samples, worst) = sampler.join().expect("sampler");
     let g = generation(&last);
@@ -342,26 +278,20 @@ fn burst_with_a_debounced_watch_change_restarts_at_most_twice() {
     thread::sleep(Duration::from_millis(
         (spawned_ms + 300).saturating_sub(now_ms),
     ));
+    // The order is what matters, and it holds by construction: the write
+    // precedes generation 2's spawn (it precedes the HUP that causes it),
+    // the second HUP follows it. §8's bound (at most 2 restarts) holds for
+    // any spacing of the three, so how close together they came is only
+    // reported.
     let t0 = Instant::now();
     fs::write(&cfg, "v=1\n").unwrap();
     ctl.signal(libc::SIGHUP);
     ok(ctl.wait_pidfile(|v| generation(v) >= 2, secs(T)));
     ctl.signal(libc::SIGHUP);
     let burst = t0.elapsed();
-    // A precondition, not the property: the three requests must be close
-    // together (the write precedes generation 2's spawn, the second HUP
-    // follows it). 1 s leaves room for a loaded 2-core CI machine.
-    assert!(burst < Duration::from_secs(1), "the burst took {burst:?}");
+    eprintln!("FIGURES restart burst-debounce: the three requests took {burst:?}");
     // Settle: no change for well over the debounce.
-    let mut last = ok(ctl.wait_state("ready", secs(T)));
-    loop {
-        thread::sleep(secs(1.5));
-        let now = ok(ctl.wait_state("ready", secs(T)));
-        if generation(&now) == generation(&last) {
-            break;
-        }
-        last = now;
-    }
+    let last = settle(&ctl, secs(1.5), secs(20.0));
     let g = generation(&last);
     assert!(
         g <= 3,
@@ -401,12 +331,7 @@ fn requests_while_starting_cause_one_more_restart(mode: Mode) {
         "three requests while starting, one restart",
     );
     assert_eq!(count_lines(&ctl.out_lines(), "notified"), 2);
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 2);
 }
 
 /// §8: requests that arrive while the old generation is stopping (before the
@@ -479,10 +404,35 @@ fn term_mid_restart_stops_everything(mode: Mode) {
         Ok(137),
         "SIGKILLed at the stop deadline -> 137"
     );
-    assert!(
-        t0.elapsed() < secs(5.0),
-        "one deadline covers the stop: {:?}",
-        t0.elapsed()
+    // One deadline covers the stop, set when the restart began (or later:
+    // a HUP may be merged for a moment, §8): never earlier, and only one.
+    assert_deadline(
+        &format!("restart {mode:?}: HUP to the SIGKILL and exit"),
+        t0.elapsed(),
+        2.0,
+    );
+    let log = ctl.stderr_lines();
+    assert_in_order(
+        &log,
+        &[
+            // The restart's stop (its reason depends on how soon after the
+            // spawn the HUP came: see §8's merge window).
+            &format!("stopping generation 1 (pid {daemon}): "),
+            &format!(
+                "received SIGTERM while generation 1 (pid {daemon}) stops: no restart will follow"
+            ),
+            &format!("killing process group {daemon} after stop timeout 2s"),
+            "exited with status 137",
+            "ctlinit: exit status=137 ",
+        ],
+        "restart stop, the TERM joins it, one SIGKILL at the restart's deadline",
+        &ctl.context(),
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.contains("killing")).count(),
+        1,
+        "one deadline, one SIGKILL{}",
+        ctl.context()
     );
     assert_summary(
         &ctl,
@@ -525,10 +475,8 @@ fn hup_then_term_back_to_back(mode: Mode) {
     ctl.signal(libc::SIGTERM);
     assert_eq!(ctl.wait_code(secs(T)), Ok(143), "{}", ctl.context());
     let summary = ctl.summary_line().unwrap_or_default();
-    let g: usize = summary
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("generation=")?.parse().ok())
-        .unwrap_or_else(|| panic!("no generation in {summary:?}"));
+    let g = summary_field(&ctl, "generation")
+        .unwrap_or_else(|| panic!("no generation in {summary:?}")) as usize;
     assert!(g <= 2 && summary.ends_with("reason=stopped"), "{summary}");
     assert_eq!(
         ready_lines(&ctl),
@@ -553,15 +501,7 @@ fn watching(dir: &TestDir, mode: Mode, path: &Path) -> Ctl {
 }
 
 fn finish(mut ctl: Ctl, g: u64) {
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        &format!(
-            "status=143 generation={g} exits={g} restarts={} reason=stopped",
-            g - 1
-        ),
-    );
+    term_and_assert_stopped(&mut ctl, g);
 }
 
 /// Writes `content` to a temp file beside `path` and renames it over `path`
@@ -661,23 +601,29 @@ fn watch_configmap_symlink_swap(mode: Mode) {
     finish(ctl, 3);
 }
 
-/// Three writes within 100 ms (inside the ~250 ms debounce): one restart.
+/// Three writes inside one debounce window (~250 ms, §2): one restart. To
+/// put them inside the window by construction rather than by this machine's
+/// speed, ctlinit is stopped (SIGSTOP) while they land and continued after:
+/// it sees all three before its window can close. That later activity
+/// re-arms the window is the core's fake-clock test
+/// (`watch_activity_is_debounced_then_compared`).
 #[test]
 fn watch_three_quick_writes_restart_once() {
     let dir = TestDir::new("watch-debounce");
     let cfg = dir.join("app.conf");
     fs::write(&cfg, "a=1\n").unwrap();
-    let ctl = watching(&dir, Mode::Subreaper, &cfg);
-    let t0 = Instant::now();
+    let mut ctl = watching(&dir, Mode::Subreaper, &cfg);
+    ctl.signal(libc::SIGSTOP);
+    ok(wait_until(
+        "ctlinit to be stopped",
+        secs(T),
+        || (proc_state(ctl.pid) == Some('T')).then_some(()),
+        || ctl.context(),
+    ));
     for i in 2..=4 {
         fs::write(&cfg, format!("a={i}\n")).unwrap();
-        thread::sleep(Duration::from_millis(30));
     }
-    assert!(
-        t0.elapsed() < Duration::from_millis(150),
-        "the writes took {:?}",
-        t0.elapsed()
-    );
+    ctl.signal(libc::SIGCONT);
     wait_gen_ready(&ctl, 2, T);
     assert_gen_stays(
         &ctl,
@@ -686,6 +632,15 @@ fn watch_three_quick_writes_restart_once() {
         "three writes within the debounce, one restart",
     );
     assert_eq!(ready_lines(&ctl), 2);
+    assert_eq!(
+        count_lines(
+            &ctl.stderr_lines(),
+            &format!("ctlinit: --watch {}: content changed", s(&cfg))
+        ),
+        1,
+        "one change reported for the three writes{}",
+        ctl.context()
+    );
     finish(ctl, 2);
 }
 
@@ -695,7 +650,7 @@ fn watch_missing_file_is_a_warning(mode: Mode) {
     let missing = dir.join("no-such.conf");
     let mut ctl = watching(&dir, mode, &missing);
     let warn = ok(ctl.wait_stderr(
-        |l| l.starts_with("ctlinit: warn:") && l.contains(s(&missing)),
+        |l| l.starts_with("ctlinit: warn:") && l.contains(&s(&missing)),
         secs(T),
     ));
     assert!(!warn.is_empty());
@@ -710,43 +665,25 @@ fn watch_missing_file_is_a_warning(mode: Mode) {
 
 // ------------------------------------------------------------------ 7. ctlinit restart
 
-/// A live process that logs every signal it gets; killed on drop.
-fn victim(dir: &TestDir) -> (Kids, i32, PathBuf) {
-    let out = dir.join("victim.out");
-    let child = Command::new(fixture_bin())
-        .arg("sigprint")
-        .env("FIXTURE_OUT", &out)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn victim");
-    let pid = child.id() as i32;
-    let kids = Kids(vec![child]);
-    ok(wait_for_line(&out, |l| l.starts_with("ready "), secs(T)));
-    (kids, pid, out)
-}
-
 fn stale_pidfile(path: &Path, supervisor: i32, pid: i32) {
-    let v = serde_json::json!({
-        "pid": pid, "generation": 3, "state": "ready", "supervisor_pid": supervisor,
-        "started_at_ms": now_ms() - 5000, "exits": 2, "restarts": 2,
-        "last_exit": {"code": 1, "signal": null, "status": 1},
-        "command": ["mydaemon"], "version": "0.1.0"
-    });
-    fs::write(path, format!("{v}\n")).unwrap();
+    fs::write(path, pidfile_record(supervisor, pid, 3)).unwrap();
 }
 
 /// §11: exit 3 when no supervisor runs — no PID file, or a stale one whose
 /// lock is not held — and never a signal to a PID it has not verified, even
 /// when the stale file names live processes (an unrelated daemon, or the
-/// caller itself).
+/// caller itself). "At once": the verb refuses without waiting for its
+/// --timeout (60 s, twice `restart_verb`'s 30 s bound, so a verb that waited
+/// would fail the run); exit 3 is not the timeout's 1 either.
 #[test]
 fn restart_verb_refuses_without_a_supervisor() {
     let dir = TestDir::new("verb-stale");
     let pf = dir.join("daemon.pid");
-    let ran = restart_verb(&dir, "nofile", &pf, &["--timeout", "2s"]);
+    let ran = restart_verb(&dir, "nofile", &pf, &["--timeout", "60s"]);
     assert_eq!(ran.code, Some(3), "no PID file: {ran:?}");
 
-    let (_kids, victim_pid, victim_out) = victim(&dir);
+    let victim = Victim::start(&dir);
+    let (victim_pid, victim_out) = (victim.pid, victim.out.clone());
     let me = std::process::id() as i32;
     let mut dead = Command::new("true").spawn().unwrap();
     let dead_pid = dead.id() as i32;
@@ -763,13 +700,9 @@ fn restart_verb_refuses_without_a_supervisor() {
         stale_pidfile(&pf, sup, pid);
         // A lock file naming that pid, but nobody holds the lock.
         fs::write(dir.join("ctlinit.lock"), format!("{sup}\n")).unwrap();
-        let ran = restart_verb(&dir, "stale", &pf, &["--timeout", "2s"]);
+        let ran = restart_verb(&dir, "stale", &pf, &["--timeout", "60s"]);
+        eprintln!("FIGURES restart-verb stale ({case}): {:?}", ran.elapsed);
         assert_eq!(ran.code, Some(3), "{case}: {ran:?}");
-        assert!(
-            ran.elapsed < secs(2.0),
-            "{case}: refuses at once, took {:?}",
-            ran.elapsed
-        );
     }
     thread::sleep(Duration::from_millis(300));
     let lines = read_lines(&victim_out);
@@ -788,7 +721,8 @@ fn restart_verb_refuses_without_a_supervisor() {
 fn restart_verb_refuses_when_the_lock_holder_is_not_the_supervisor() {
     let dir = TestDir::new("verb-wrong-holder");
     let pf = dir.join("daemon.pid");
-    let (_kids, victim_pid, victim_out) = victim(&dir);
+    let victim = Victim::start(&dir);
+    let (victim_pid, victim_out) = (victim.pid, victim.out.clone());
     stale_pidfile(&pf, victim_pid, victim_pid);
     let lock = File::create(dir.join("ctlinit.lock")).unwrap();
     use std::os::fd::AsRawFd;
@@ -826,7 +760,7 @@ fn restart_verb_times_out_when_the_new_generation_is_never_ready() {
     wait_gen_ready(&ctl, 1, T);
     let ran = restart_verb(&dir, "verb", &ctl.pidfile, &["--timeout", "1s"]);
     assert_eq!(ran.code, Some(1), "{ran:?}{}", ctl.context());
-    assert_between("restart --timeout 1s", ran.elapsed, secs(0.9), secs(5.0));
+    assert_deadline("ctlinit restart --timeout 1s: gave up", ran.elapsed, 1.0);
     assert!(!ran.stdout.contains("restarted:"), "{ran:?}");
     let v = ok(ctl.read_pidfile_json());
     assert_eq!(
@@ -842,7 +776,10 @@ fn restart_verb_times_out_when_the_new_generation_is_never_ready() {
 /// the generation it replaces) prints `restart requested` and exits 0 at once
 /// — it does not wait for a generation that cannot start before it dies. The
 /// daemon ignores TERM, so generation 2 can only start after the 3 s stop
-/// timeout: a verb that waited would take that long. The restart completes.
+/// timeout has SIGKILLed generation 1's whole group, the verb and the shell
+/// that logs its return included: a verb that waited would never be logged
+/// as returning, and its "verb rc=" line comes before generation 2's
+/// "ready" in the daemon's log. The restart completes.
 fn restart_verb_from_inside_the_daemon(mode: Mode) {
     let dir = TestDir::new("verb-inside");
     let go = dir.join("go");
@@ -879,17 +816,26 @@ exec sleep 600"#,
         "{line}; verb printed {verb_out:?}{}",
         ctl.context()
     );
-    let ms: u64 = line
-        .rsplit("ms=")
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(u64::MAX);
-    assert!(ms < 2000, "the verb must exit at once, took {ms} ms");
+    eprintln!("FIGURES restart-verb from inside {mode:?}: {line}");
     assert_eq!(verb_out.trim_end(), "restart requested", "{verb_out:?}");
     let v = ok(ctl.wait_pidfile(|v| generation(v) == 2 && v["state"] == "ready", secs(T)));
     assert_eq!(
         v["last_exit"]["status"], 137,
         "generation 1 was SIGKILLed after the stop timeout: {v}"
+    );
+    ok(ctl.wait_out(|l| l.starts_with("ready ") && l.ends_with(" 2"), secs(T)));
+    let lines = ctl.out_lines();
+    let at = |pred: &dyn Fn(&str) -> bool| lines.iter().position(|l| pred(l));
+    let order = [
+        at(&|l| l.starts_with("ready ") && l.ends_with(" 1")),
+        at(&|l| l.starts_with("verb rc=0 ")),
+        at(&|l| l.starts_with("ready ") && l.ends_with(" 2")),
+    ];
+    assert!(
+        order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]),
+        "expected generation 1 ready, then the verb's return (inside generation 1), \
+         then generation 2 ready: {lines:?}{}",
+        ctl.context()
     );
     assert_gen_stays(&ctl, 2, secs(0.5), "one request, one restart");
     // Generation 2 ignores TERM too: the guard (drop) kills the tree.

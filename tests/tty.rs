@@ -178,12 +178,20 @@ fn kill_tree_of(child: &mut std::process::Child) {
 /// `ps` lines (pid, ppid, pgid, tpgid, state, signal masks, command) of
 /// everything below `root`, for failure messages.
 fn ps_of(root: i32) -> String {
-    let pids: Vec<String> = common::descendants(root).iter().map(|p| p.to_string()).collect();
+    let pids: Vec<String> = common::descendants(root)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     if pids.is_empty() {
         return String::new();
     }
     let out = Command::new("ps")
-        .args(["-o", "pid,ppid,pgid,tpgid,stat,blocked,ignored,caught,args", "-p", &pids.join(",")])
+        .args([
+            "-o",
+            "pid,ppid,pgid,tpgid,stat,blocked,ignored,caught,args",
+            "-p",
+            &pids.join(","),
+        ])
         .output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default()
@@ -205,7 +213,11 @@ fn ctrl_c_on_a_terminal(
     std::fs::create_dir_all(&dir).unwrap();
     let inner = format!(
         "{}{} --pidfile {}/p.pid --restart {policy} -- {daemon}",
-        if pid1 { "unshare --pid --fork --mount-proc " } else { "" },
+        if pid1 {
+            "unshare --pid --fork --mount-proc "
+        } else {
+            ""
+        },
         ctlinit(),
         dir.display()
     );
@@ -319,18 +331,35 @@ fn assert_ctrl_c_stops(
         out.contains("ctlinit: exit status=130 generation=1 exits=1 restarts=0 reason=stopped"),
         "{tag}: Ctrl-C must stop ctlinit under --restart {policy}:\n{out}"
     );
-    assert!(!out.contains("started generation 2"), "{tag}: restarted after Ctrl-C:\n{out}");
+    assert!(
+        !out.contains("started generation 2"),
+        "{tag}: restarted after Ctrl-C:\n{out}"
+    );
     assert_eq!(code, Some(130), "{tag}: ctlinit's exit status:\n{out}");
 }
 
 #[test]
 fn ctrl_c_stops_restart_always_sh_daemon() {
-    assert_ctrl_c_stops("cc-sh-sub", false, "always", SH_DIES_OF_INT, sh_up, Some("sleep"));
+    assert_ctrl_c_stops(
+        "cc-sh-sub",
+        false,
+        "always",
+        SH_DIES_OF_INT,
+        sh_up,
+        Some("sleep"),
+    );
 }
 
 #[test]
 fn ctrl_c_stops_restart_always_sh_daemon_as_pid1() {
-    assert_ctrl_c_stops("cc-sh-pid1", true, "always", SH_DIES_OF_INT, sh_up, Some("sleep"));
+    assert_ctrl_c_stops(
+        "cc-sh-pid1",
+        true,
+        "always",
+        SH_DIES_OF_INT,
+        sh_up,
+        Some("sleep"),
+    );
 }
 
 #[test]

@@ -126,13 +126,9 @@ const fn list(
     kind: Kind,
 ) -> Opt {
     Opt {
-        key,
-        long,
-        short,
-        vars,
         sep: Some(sep),
         many: true,
-        kind,
+        ..opt(key, long, short, vars, kind)
     }
 }
 

@@ -103,10 +103,15 @@ struct Run {
 }
 
 impl Run {
-    fn note_sent(&mut self, sig: i32) {
+    /// Sends `sig` to the daemon (its group with `-g`), remembering it.
+    fn send(&mut self, sig: i32, pgroup: bool, out: &mut Vec<Action>) {
         if (1..=64).contains(&sig) {
             self.sent |= 1 << (sig - 1);
         }
+        out.push(Action::Signal {
+            to: target(self.pid, pgroup),
+            sig,
+        });
     }
 
     fn was_sent(&self, sig: i32) -> bool {
@@ -138,6 +143,8 @@ enum Phase {
         /// An in-tree holder was SIGKILLed and the 2 s grace runs.
         extended: bool,
         next_probe: Option<Time>,
+        /// The spawn was decided; its answer is due.
+        spawning: bool,
     },
     Running(Run),
     /// `--stop-delay`: a stop signal arrived; the daemon serves until `until`.
@@ -211,6 +218,7 @@ impl Supervisor {
                 deadline: Time::ZERO,
                 extended: false,
                 next_probe: None,
+                spawning: false,
             },
             stop: None,
             watch_due: None,
@@ -245,6 +253,14 @@ impl Supervisor {
     /// neither, so the reads stay off the stop's path.
     pub fn wants_oom_reading(&self, ended: Ended) -> bool {
         ended == Ended::Signal(SIGKILL) || self.stop.is_none()
+    }
+
+    /// Whether the spawn of `generation` is still what the machine wants:
+    /// a stop signal that was already pending when the spawn was decided
+    /// (the loop looks right before it spawns) may have changed its mind.
+    pub fn spawn_wanted(&self, generation: u64) -> bool {
+        matches!(self.phase, Phase::PortWait { spawning: true, .. })
+            && generation == self.counters.generation + 1
     }
 
     /// The live daemon process, if any: the loop routes its exit here.
@@ -411,13 +427,7 @@ impl Supervisor {
     fn forward(&mut self, sig: i32, out: &mut Vec<Action>) {
         let pgroup = self.s.pgroup;
         match self.run_mut() {
-            Some(run) => {
-                run.note_sent(sig);
-                out.push(Action::Signal {
-                    to: target(run.pid, pgroup),
-                    sig,
-                });
-            }
+            Some(run) => run.send(sig, pgroup, out),
             None => debug!("no daemon running: {} not forwarded", signals::name(sig)),
         }
     }
@@ -477,11 +487,7 @@ impl Supervisor {
                 // The stop that is already under way keeps its deadline: the
                 // daemon has had its grace since it began.
                 if let Some(sig) = forward {
-                    run.note_sent(sig);
-                    out.push(Action::Signal {
-                        to: target(run.pid, self.s.pgroup),
-                        sig,
-                    });
+                    run.send(sig, self.s.pgroup, out);
                 }
                 self.phase = Phase::Stopping {
                     run,
@@ -529,11 +535,7 @@ impl Supervisor {
         out: &mut Vec<Action>,
     ) {
         if let Some(sig) = forward {
-            run.note_sent(sig);
-            out.push(Action::Signal {
-                to: target(run.pid, self.s.pgroup),
-                sig,
-            });
+            run.send(sig, self.s.pgroup, out);
         }
         self.phase = Phase::Stopping {
             run,
@@ -740,11 +742,7 @@ impl Supervisor {
         kill_check(&mut run, out);
         // Its ports now, while it still holds them: the next generation waits for them.
         out.push(Action::QueryListening { pgid: run.pid });
-        run.note_sent(self.s.stop_signal);
-        out.push(Action::Signal {
-            to: target(run.pid, self.s.pgroup),
-            sig: self.s.stop_signal,
-        });
+        run.send(self.s.stop_signal, self.s.pgroup, out);
         self.phase = Phase::Stopping {
             run,
             cause,
@@ -1189,6 +1187,7 @@ impl Supervisor {
             deadline: now.after(self.s.port_timeout),
             extended: false,
             next_probe: None,
+            spawning: false,
         };
         self.dirty = true;
         if wanted.is_empty() {
@@ -1209,6 +1208,9 @@ impl Supervisor {
     }
 
     fn spawn_next(&mut self, out: &mut Vec<Action>) {
+        if let Phase::PortWait { spawning, .. } = &mut self.phase {
+            *spawning = true;
+        }
         let generation = self.counters.generation + 1;
         out.push(Action::Spawn {
             generation,

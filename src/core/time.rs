@@ -24,7 +24,6 @@ impl Time {
         Time(Duration::from_millis(ms))
     }
 
-
     /// `d` later. Saturates instead of overflowing.
     pub fn after(self, d: Duration) -> Time {
         Time(self.0.saturating_add(d))

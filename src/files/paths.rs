@@ -226,8 +226,16 @@ mod tests {
                 e.to_string().contains(what) && e.to_string().contains(p),
                 "{e}"
             );
-            let e = for_supervisor(None, Some(Path::new(p)), ("CTLINIT_PIDFILE", "CTLINIT_LOCKFILE")).unwrap_err();
-            assert!(e.to_string().contains("CTLINIT_LOCKFILE"), "the variable is named: {e}");
+            let e = for_supervisor(
+                None,
+                Some(Path::new(p)),
+                ("CTLINIT_PIDFILE", "CTLINIT_LOCKFILE"),
+            )
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("CTLINIT_LOCKFILE"),
+                "the variable is named: {e}"
+            );
         }
     }
 

@@ -245,7 +245,12 @@ mod props {
         let last_check = prop::option::of((any::<i32>(), any::<u64>(), any::<bool>()))
             .prop_map(|o| o.map(|(status, at_ms, ok)| LastCheck { status, at_ms, ok }));
         (
-            (any::<Option<i32>>(), any::<u64>(), any::<i32>(), any::<u64>()),
+            (
+                any::<Option<i32>>(),
+                any::<u64>(),
+                any::<i32>(),
+                any::<u64>(),
+            ),
             prop::sample::select(&["starting", "ready", "draining", "stopping", "backoff"][..]),
             (any::<u64>(), any::<u64>(), any::<u64>()),
             (last_exit, last_check),
@@ -321,7 +326,10 @@ mod props {
     fn deep_nesting_within_the_size_limit_is_an_error() {
         for open in ["[", "{\"a\":"] {
             let s = open.repeat(MAX_SIZE as usize / open.len());
-            assert!(matches!(decode(s.as_bytes()), Err(ReadError::Invalid(_))), "{open}");
+            assert!(
+                matches!(decode(s.as_bytes()), Err(ReadError::Invalid(_))),
+                "{open}"
+            );
         }
     }
 }

@@ -259,7 +259,9 @@ mod tests {
         assert!(check_path("--watch", &d.join("missing")).is_ok());
         let e = check_path("CTLINIT_WATCH", &fifo).unwrap_err();
         assert!(e.contains("a FIFO") && e.contains("CTLINIT_WATCH"), "{e}");
-        assert!(check_path("--watch", &d).unwrap_err().contains("a directory"));
+        assert!(check_path("--watch", &d)
+            .unwrap_err()
+            .contains("a directory"));
         assert!(check_path("--watch", Path::new("/dev/null"))
             .unwrap_err()
             .contains("a device"));
@@ -283,9 +285,12 @@ mod tests {
 
     #[test]
     fn a_directory_that_cannot_be_watched_is_an_error() {
-        let e = Watcher::new("--watch", &[PathBuf::from("/nonexistent-ctlinit-dir/x.conf")])
-            .err()
-            .unwrap();
+        let e = Watcher::new(
+            "--watch",
+            &[PathBuf::from("/nonexistent-ctlinit-dir/x.conf")],
+        )
+        .err()
+        .unwrap();
         assert!(e.contains("/nonexistent-ctlinit-dir"), "{e}");
     }
 }

@@ -222,6 +222,13 @@ mod tests {
     use crate::core::signals::{FAULTS, SIGCHLD, SIGTERM};
 
     #[test]
+    fn the_kernel_sigset_holds_exactly_the_signals_1_to_64() {
+        // x86_64 and aarch64 alike: _NSIG = 64, one bit each, one u64.
+        assert_eq!(KERNEL_SIGSET * 8, MAX as usize);
+        assert_eq!(std::mem::size_of_val(&handled_mask()), KERNEL_SIGSET);
+    }
+
+    #[test]
     fn every_signal_but_kill_and_stop_is_handled() {
         let m = handled_mask();
         assert_eq!(m.count_ones(), 62);

@@ -170,7 +170,10 @@ pub fn spawn(spec: &Spec) -> Result<i32, SpawnFailure> {
     };
     if outcome == STARTED {
         let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-        return Err(fail(SpawnError::Temporary, "the new process died before exec"));
+        return Err(fail(
+            SpawnError::Temporary,
+            "the new process died before exec",
+        ));
     }
     match outcome {
         0 => Ok(pid),

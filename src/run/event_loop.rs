@@ -4,7 +4,7 @@
 //! ctlinit sits in one `rt_sigtimedwait` (or `ppoll`, with `--watch` or
 //! `--ready notify`) without a timeout.
 
-use crate::core::events::{Action, DaemonExit, Ending, Event, Sender};
+use crate::core::events::{Action, DaemonExit, Ending, Event, Received, Sender};
 use crate::core::time::Time;
 use crate::core::Supervisor;
 use crate::files::{lock::Lock, pidfile::PidFile};
@@ -45,24 +45,50 @@ impl Os {
     }
 }
 
+/// The core and the queue of its actions not yet performed.
+struct Core<'a> {
+    m: &'a mut Supervisor,
+    out: Vec<Action>,
+    queue: VecDeque<Action>,
+}
+
+impl Core<'_> {
+    fn feed(&mut self, ev: Event, now: Time) {
+        self.m.handle(ev, now, &mut self.out);
+        self.queue.extend(self.out.drain(..));
+    }
+}
+
 /// Runs until the core says how ctlinit ends.
 pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
-    let mut queue: VecDeque<Action> = VecDeque::new();
-    let mut out: Vec<Action> = vec![];
+    let mut core = Core {
+        m,
+        out: vec![],
+        queue: VecDeque::new(),
+    };
     let mut received = vec![];
-    let mut changes = vec![];
     let oom_kills = os.memory.as_ref().and_then(|c| c.read()).map(|r| r.kills);
     let start = Event::Start {
         wall_ms: wall_ms(),
         oom_kills,
     };
-    feed(m, start, os.now(), &mut out, &mut queue);
+    core.feed(start, os.now());
     loop {
         // Perform everything decided; answers go straight back to the core.
-        while let Some(a) = queue.pop_front() {
-            match perform(a, &mut os, m.daemon()) {
+        while let Some(a) = core.queue.pop_front() {
+            if let Action::Spawn { generation, .. } = a {
+                // A stop that arrived while this wake was being handled must
+                // win over the spawn: look once more, and let the core decide.
+                received.clear();
+                os.intake.drain(&mut received);
+                signals_arrived(&mut core, &mut os, &received);
+                if !core.m.spawn_wanted(generation) {
+                    continue;
+                }
+            }
+            match perform(a, &mut os) {
                 Performed::Done => {}
-                Performed::Answer(ev) => feed(m, ev, os.now(), &mut out, &mut queue),
+                Performed::Answer(ev) => core.feed(ev, os.now()),
                 Performed::Exit(end) => {
                     // The lock stays held until the process ends, and
                     // closing what the exit closes anyway costs syscalls.
@@ -72,90 +98,89 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
             }
         }
         // Once per wake, and never just before an exit removes it.
-        if let (Some(rec), Some(pf)) = (m.take_record(), &os.pidfile) {
+        if let (Some(rec), Some(pf)) = (core.m.take_record(), &os.pidfile) {
             if let Err(e) = pf.write(&rec) {
                 warn!("cannot write PID file {}: {e}", pf.path().display());
             }
         }
         received.clear();
-        if let Err(e) = wait(&os, m.deadline(), &mut received) {
+        if let Err(e) = wait(&os, core.m.deadline(), &mut received) {
             // Never a busy loop, never an exit that leaves the daemon unreaped.
             warn!("waiting for events failed: {e}; retrying in 100ms");
             std::thread::sleep(Duration::from_millis(100));
-        }
-        let now = os.now();
-        for r in &received {
-            feed(m, Event::Signal(*r), now, &mut out, &mut queue);
         }
         // A wake that only carried forwarded signals changed nothing else:
         // back to the wait at once, so the daemon gets the CPU sooner. No
         // child event is missed (SIGCHLD stays pending and ends the next
         // wait) and a deadline that passed makes that wait return at once.
-        let quiet = !received.is_empty()
-            && os.watcher.is_none()
-            && os.notify.is_none()
-            && received.iter().all(|r| r.signo != libc::SIGCHLD)
-            && queue.iter().all(Action::is_signal);
-        if quiet {
+        if signals_arrived(&mut core, &mut os, &received) {
             continue;
         }
-        // Reap on every other wake, not only on SIGCHLD: they coalesce.
-        changes.clear();
-        let left = reaper::reap(&mut changes);
-        feed(m, Event::Children { left }, now, &mut out, &mut queue);
-        for c in &changes {
-            let ev = match *c {
-                Change::Ended { pid, ended } if Some(pid) == m.daemon() => {
-                    let oom = os.memory.as_ref().filter(|_| m.wants_oom_reading(ended));
-                    Event::DaemonExited(DaemonExit {
-                        ended,
-                        oom: oom.and_then(|c| c.read()),
-                        held_terminal: os.tty && spawn::holds_terminal(pid),
-                    })
-                }
-                Change::Ended { pid, ended } => Event::Reaped { pid, ended },
-                Change::Stopped { pid, sig } => Event::ChildStopped { pid, sig },
-            };
-            feed(m, ev, now, &mut out, &mut queue);
-        }
+        let now = os.now();
+        reap(&mut core, &os, now);
         if os.watcher.as_mut().is_some_and(|w| w.take_events()) {
-            feed(m, Event::WatchActivity, now, &mut out, &mut queue);
+            core.feed(Event::WatchActivity, now);
         }
         let notices = os.notify.as_ref().map(|n| n.drain()).unwrap_or_default();
         for (pid, notice) in notices {
-            let from = m
+            let from = core
+                .m
                 .daemon()
                 .map_or(Sender::Other, |d| procfs::relation(pid, d));
-            feed(
-                m,
-                Event::Notify { pid, from, notice },
-                now,
-                &mut out,
-                &mut queue,
-            );
+            core.feed(Event::Notify { pid, from, notice }, now);
         }
-        feed(m, Event::Tick, now, &mut out, &mut queue);
+        core.feed(Event::Tick, now);
     }
 }
 
-fn feed(
-    m: &mut Supervisor,
-    ev: Event,
-    now: Time,
-    out: &mut Vec<Action>,
-    queue: &mut VecDeque<Action>,
-) {
-    m.handle(ev, now, out);
-    queue.extend(out.drain(..));
+/// Feeds signals to the core; returns true when they only asked for
+/// forwards (nothing else needs looking at). A SIGCHLD among them is
+/// answered with a reaping pass at once: it was taken from the pending set
+/// and will not end another wait.
+fn signals_arrived(core: &mut Core, os: &mut Os, received: &[Received]) -> bool {
+    if received.is_empty() {
+        return false;
+    }
+    let now = os.now();
+    for r in received {
+        core.feed(Event::Signal(*r), now);
+    }
+    let chld = received.iter().any(|r| r.signo == libc::SIGCHLD);
+    if chld {
+        reap(core, os, now);
+    }
+    !chld && os.watcher.is_none() && os.notify.is_none() && core.queue.iter().all(Action::is_signal)
+}
+
+/// One reaping pass: every child that changed state, as facts for the core.
+/// Reaped on every wake, not only on SIGCHLD: they coalesce.
+fn reap(core: &mut Core, os: &Os, now: Time) {
+    let mut changes = vec![];
+    let left = reaper::reap(&mut changes);
+    core.feed(Event::Children { left }, now);
+    for c in changes {
+        let ev = match c {
+            Change::Ended { pid, ended } if Some(pid) == core.m.daemon() => {
+                let oom = os
+                    .memory
+                    .as_ref()
+                    .filter(|_| core.m.wants_oom_reading(ended));
+                Event::DaemonExited(DaemonExit {
+                    ended,
+                    oom: oom.and_then(|c| c.read()),
+                    held_terminal: os.tty && spawn::holds_terminal(pid),
+                })
+            }
+            Change::Ended { pid, ended } => Event::Reaped { pid, ended },
+            Change::Stopped { pid, sig } => Event::ChildStopped { pid, sig },
+        };
+        core.feed(ev, now);
+    }
 }
 
 /// Blocks until a signal, a readable descriptor or the deadline; collects
 /// the signals that arrived.
-fn wait(
-    os: &Os,
-    deadline: Option<Time>,
-    received: &mut Vec<crate::core::events::Received>,
-) -> std::io::Result<()> {
+fn wait(os: &Os, deadline: Option<Time>, received: &mut Vec<Received>) -> std::io::Result<()> {
     let left = deadline.map(|d| d.since(os.now()));
     if os.watcher.is_none() && os.notify.is_none() {
         // Signals are the only event source: wait for them directly.

@@ -15,7 +15,7 @@ pub enum Performed {
     Exit(Ending),
 }
 
-pub fn perform(a: Action, os: &mut Os, daemon: Option<i32>) -> Performed {
+pub fn perform(a: Action, os: &mut Os) -> Performed {
     use Performed::*;
     match a {
         Action::Spawn {
@@ -95,7 +95,6 @@ pub fn perform(a: Action, os: &mut Os, daemon: Option<i32>) -> Performed {
         }
         Action::ReportSurvivors => {
             tree::report_survivors(os.own_pid);
-            let _ = daemon;
             Done
         }
         Action::Exit(end) => {

@@ -89,7 +89,12 @@ pub fn restart(timeout: Duration, target: &Target) -> i32 {
         return verb::OK;
     }
     let (old_gen, old_pid, old_check) = (f.rec.generation, f.rec.pid, f.rec.last_check);
-    let deadline = Instant::now() + timeout;
+    // --timeout is at most 365 days, far from the end of Instant's range;
+    // checked anyway, clamped to "an hour" rather than ever panicking.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(3600));
     loop {
         if let Ok(r) = pidfile::read(&pidfile) {
             if r.generation > old_gen && r.state == "ready" {

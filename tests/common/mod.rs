@@ -28,6 +28,12 @@ pub use serde_json::Value;
 /// How often every wait looks again.
 pub const POLL: Duration = Duration::from_millis(10);
 
+/// Seconds allowed on top of a contract deadline (--stop-timeout, a verb's
+/// --timeout) before a test calls it missed. Loose on purpose: it turns a
+/// hang into a failure; it does not measure this machine (STYLE.md,
+/// pattern 8: speed is the benchmark's business).
+pub const MARGIN: f64 = 5.0;
+
 pub fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
@@ -79,6 +85,47 @@ pub fn fixture_bin() -> PathBuf {
 
 pub fn fixture_str() -> String {
     fixture_bin().to_string_lossy().into_owned()
+}
+
+/// A path as an owned string, for argument lists and messages.
+pub fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A `Command` for ctlinit with none of the caller's CTLINIT_*/TINI_* variables.
+pub fn ctlinit_cmd() -> Command {
+    let mut c = Command::new(ctlinit_bin());
+    scrub_env(&mut c);
+    c
+}
+
+/// Removes the caller's CTLINIT_*, TINI_* and NOTIFY_SOCKET: a test sets
+/// what it means to set.
+pub fn scrub_env(c: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        let ks = k.to_string_lossy();
+        if ks.starts_with("CTLINIT_") || ks.starts_with("TINI_") || ks == "NOTIFY_SOCKET" {
+            c.env_remove(&k);
+        }
+    }
+}
+
+/// Waits at most `timeout` for a child started with piped output; on timeout
+/// kills it (our own unreaped child: its PID cannot have been reused) and
+/// returns None.
+pub fn wait_child(mut c: Child, timeout: Duration) -> Option<std::process::Output> {
+    let t0 = Instant::now();
+    loop {
+        match c.try_wait() {
+            Ok(Some(_)) => return c.wait_with_output().ok(),
+            Ok(None) if t0.elapsed() < timeout => sleep(POLL),
+            _ => {
+                let _ = c.kill();
+                let _ = c.wait();
+                return None;
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------ temp dirs
@@ -181,11 +228,29 @@ pub fn wait_for_line(
     pred: impl Fn(&str) -> bool,
     timeout: Duration,
 ) -> Result<String, String> {
+    wait_line_in(path, "", pred, timeout, || tail(path, 20))
+}
+
+/// The one way every helper waits for a line of a file: `what` names the
+/// file's role in the error ("the fixture output", "ctlinit's stderr"),
+/// `context()` adds what to show on a timeout.
+pub fn wait_line_in(
+    path: &Path,
+    what: &str,
+    pred: impl Fn(&str) -> bool,
+    timeout: Duration,
+    context: impl Fn() -> String,
+) -> Result<String, String> {
+    let role = if what.is_empty() {
+        String::new()
+    } else {
+        format!("{what} ")
+    };
     wait_until(
-        &format!("a matching line in {}", path.display()),
+        &format!("a matching line in {role}{}", path.display()),
         timeout,
         || read_lines(path).into_iter().find(|l| pred(l)),
-        || tail(path, 20),
+        context,
     )
 }
 
@@ -264,6 +329,62 @@ pub fn zombies_under(pid: i32) -> Vec<i32> {
         .filter(|s| s.ppid == pid && s.state == 'Z')
         .map(|s| s.pid)
         .collect()
+}
+
+/// Field 22 of /proc/PID/stat: start time in clock ticks since boot.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = text.get(text.rfind(')')? + 1..)?;
+    // After ')': state is field 3, so starttime (22) is the 20th word.
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A process identity that PID reuse cannot fake: pid + start time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcId {
+    pub pid: i32,
+    pub start: u64,
+}
+
+impl ProcId {
+    pub fn of(pid: i32) -> Option<ProcId> {
+        Some(ProcId {
+            pid,
+            start: start_time(pid)?,
+        })
+    }
+    /// Still running: same process (not a reused pid), not a zombie.
+    pub fn running(&self) -> bool {
+        start_time(self.pid) == Some(self.start) && alive(self.pid)
+    }
+}
+
+/// Children of `pid` read in one go from /proc/PID/task/PID/children: the
+/// list is a snapshot taken under the kernel's lock, so two entries in it
+/// existed at the same instant.
+pub fn children_snapshot(pid: i32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+}
+
+/// Host pid of the process that sees itself as `ns_pid` (the last entry of
+/// NSpid in /proc/PID/status), searched at and below ctlinit (`ctl_pid` on
+/// the host). `Ctl::host_pid`, usable from a thread that does not own the
+/// `Ctl`.
+pub fn host_pid_below(mode: Mode, ctl_pid: i32, ns_pid: i32) -> Option<i32> {
+    match mode {
+        Mode::Subreaper => Some(ns_pid),
+        Mode::Pid1 => std::iter::once(ctl_pid)
+            .chain(descendants(ctl_pid))
+            .find(|&p| {
+                status_field(p, "NSpid")
+                    .and_then(|v| v.split_whitespace().last()?.parse::<i32>().ok())
+                    == Some(ns_pid)
+            }),
+    }
 }
 
 /// CPU time (utime + stime, in clock ticks) of PID.
@@ -397,6 +518,15 @@ fn kill(pid: i32, sig: i32) -> bool {
     unsafe { libc::kill(pid, sig) == 0 }
 }
 
+/// `kill(2)` that reports instead of panicking (for signal storms and for
+/// clean-up in `Drop`, where the target may legitimately be exiting: callers
+/// guarantee it is a process of theirs whose PID cannot have been reused).
+pub fn raw_kill(pid: i32, sig: i32) -> bool {
+    assert!(pid > 1, "refusing to signal pid {pid}");
+    // SAFETY: kill(2) on a specific positive pid.
+    unsafe { libc::kill(pid, sig) == 0 }
+}
+
 /// Signals a process the test itself found below a `Ctl` (a daemon, a
 /// grandchild). Refuses PIDs <= 1.
 pub fn signal_pid(pid: i32, sig: i32) {
@@ -517,16 +647,7 @@ impl<'a> CtlBuilder<'a> {
             cmd.arg("--pidfile").arg(self.dir.pidfile());
         }
         cmd.args(&self.args);
-        for (k, _) in std::env::vars_os() {
-            let ks = k.to_string_lossy();
-            if ks.starts_with("CTLINIT_")
-                || ks.starts_with("TINI_")
-                || ks == "NOTIFY_SOCKET"
-                || ks == "FIXTURE_OUT"
-            {
-                cmd.env_remove(&k);
-            }
-        }
+        scrub_env(&mut cmd);
         cmd.env("FIXTURE_OUT", self.dir.out());
         for (k, v) in &self.envs {
             cmd.env(k, v);
@@ -706,16 +827,7 @@ impl Ctl {
     /// The host PID of a process that sees itself as `ns_pid` (the last entry
     /// of NSpid in /proc/PID/status), searched below ctlinit.
     pub fn host_pid(&self, ns_pid: i32) -> Option<i32> {
-        match self.mode {
-            Mode::Subreaper => Some(ns_pid),
-            Mode::Pid1 => std::iter::once(self.pid)
-                .chain(descendants(self.pid))
-                .find(|&p| {
-                    status_field(p, "NSpid")
-                        .and_then(|v| v.split_whitespace().last()?.parse::<i32>().ok())
-                        == Some(ns_pid)
-                }),
-        }
+        host_pid_below(self.mode, self.pid, ns_pid)
     }
 
     pub fn context(&self) -> String {
@@ -741,15 +853,9 @@ impl Ctl {
         pred: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Result<String, String> {
-        wait_until(
-            &format!(
-                "a matching line in the fixture output {}",
-                self.out.display()
-            ),
-            timeout,
-            || read_lines(&self.out).into_iter().find(|l| pred(l)),
-            || self.context(),
-        )
+        wait_line_in(&self.out, "the fixture output", pred, timeout, || {
+            self.context()
+        })
     }
 
     /// Waits for the fixture line starting with `prefix` and returns the rest
@@ -778,15 +884,9 @@ impl Ctl {
         pred: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Result<String, String> {
-        wait_until(
-            &format!(
-                "a matching line in ctlinit's stderr {}",
-                self.stderr_path.display()
-            ),
-            timeout,
-            || read_lines(&self.stderr_path).into_iter().find(|l| pred(l)),
-            || self.context(),
-        )
+        wait_line_in(&self.stderr_path, "ctlinit's stderr", pred, timeout, || {
+            self.context()
+        })
     }
 
     /// The last `ctlinit: exit status=...` line.
@@ -1059,10 +1159,7 @@ pub fn generation(v: &Value) -> u64 {
 
 /// Waits until the PID file shows generation `g` in state `ready`.
 pub fn wait_gen_ready(ctl: &Ctl, g: u64, timeout: f64) -> Value {
-    ok(ctl.wait_pidfile(
-        |v| generation(v) == g && v["state"] == "ready",
-        secs(timeout),
-    ))
+    wait_gen_state(ctl, g, "ready", secs(timeout))
 }
 
 /// How many daemon starts the fixture reported ("ready <pid>" lines).
@@ -1071,4 +1168,207 @@ pub fn ready_lines(ctl: &Ctl) -> usize {
         .iter()
         .filter(|l| l.starts_with("ready "))
         .count()
+}
+
+/// Waits until the PID file shows generation `g` in `state`.
+pub fn wait_gen_state(ctl: &Ctl, g: u64, state: &str, timeout: Duration) -> Value {
+    ok(ctl.wait_pidfile(|v| generation(v) == g && v["state"] == state, timeout))
+}
+
+/// Waits (at most `timeout`) until the PID file has shown the same
+/// generation, `ready`, for `quiet` without a break; returns the PID file
+/// then. A supervisor that keeps restarting never settles: the wait fails.
+pub fn settle(ctl: &Ctl, quiet: Duration, timeout: Duration) -> Value {
+    let mut since: Option<(u64, Instant)> = None;
+    ok(wait_until(
+        &format!("the same generation, ready, for {quiet:?}"),
+        timeout,
+        || {
+            let v = read_json(&ctl.pidfile).ok()?;
+            let g = v["generation"].as_u64()?;
+            if v["state"] != "ready" {
+                since = None;
+                return None;
+            }
+            match since {
+                Some((sg, t)) if sg == g => (t.elapsed() >= quiet).then_some(v),
+                _ => {
+                    since = Some((g, Instant::now()));
+                    None
+                }
+            }
+        },
+        || ctl.context(),
+    ))
+}
+
+/// Sends TERM to ctlinit and asserts the end of a stopped supervisor whose
+/// last generation was `g` (a `sigprint`-like daemon that exits 143 on TERM).
+pub fn term_and_assert_stopped(ctl: &mut Ctl, g: u64) {
+    ctl.signal(libc::SIGTERM);
+    assert_eq!(ctl.wait_code(secs(10.0)), Ok(143), "{}", ctl.context());
+    assert_summary(
+        ctl,
+        &format!(
+            "status=143 generation={g} exits={g} restarts={} reason=stopped",
+            g - 1
+        ),
+    );
+}
+
+/// A `key=value` field of the summary line, as a number.
+pub fn summary_field(ctl: &Ctl, key: &str) -> Option<u64> {
+    let prefix = format!("{key}=");
+    ctl.summary_line()?
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&prefix)?.parse().ok())
+}
+
+/// Asserts that `lines` hold, in this order (others may come between), a
+/// line containing each of `wanted`; `what` and `context` explain a failure.
+/// Returns the index of each match.
+pub fn assert_in_order(lines: &[String], wanted: &[&str], what: &str, context: &str) -> Vec<usize> {
+    let mut at = Vec::new();
+    let mut from = 0;
+    for w in wanted {
+        match lines[from..].iter().position(|l| l.contains(w)) {
+            Some(i) => {
+                at.push(from + i);
+                from += i + 1;
+            }
+            None => panic!(
+                "{what}: expected, in order, lines containing {wanted:?}; \
+                 {w:?} is missing after line {from}:\n{}{context}",
+                lines.join("\n")
+            ),
+        }
+    }
+    at
+}
+
+/// A well-formed PID file record naming `supervisor` and `pid` at generation
+/// `g` (ready, `g - 1` restarts), as a stale file from an earlier container
+/// would look; one JSON line.
+pub fn pidfile_record(supervisor: i32, pid: i32, g: u64) -> String {
+    format!(
+        "{}\n",
+        serde_json::json!({
+            "pid": pid, "generation": g, "state": "ready", "supervisor_pid": supervisor,
+            "started_at_ms": now_ms() - 5000, "exits": g - 1, "restarts": g - 1,
+            "last_exit": {"code": 1, "signal": null, "status": 1},
+            "command": ["mydaemon"], "version": env!("CARGO_PKG_VERSION"),
+        })
+    )
+}
+
+/// An unrelated live process (a `sigprint` started by the test, not by
+/// ctlinit) that logs every signal it gets to its own file: proof that a verb
+/// never signals a PID it has not verified. Killed (by its own PID) on drop.
+pub struct Victim {
+    child: Child,
+    pub pid: i32,
+    pub out: PathBuf,
+}
+
+impl Victim {
+    /// Starts it with output `<dir>/victim.out` and waits for its "ready".
+    pub fn start(dir: &TestDir) -> Victim {
+        let out = dir.join("victim.out");
+        let child = Command::new(fixture_bin())
+            .arg("sigprint")
+            .env("FIXTURE_OUT", &out)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the unrelated process");
+        let v = Victim {
+            pid: child.id() as i32,
+            child,
+            out,
+        };
+        let ready = ok(wait_for_line(
+            &v.out,
+            |l| l.starts_with("ready "),
+            secs(10.0),
+        ));
+        assert_eq!(ready, format!("ready {}", v.pid));
+        v
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        read_lines(&self.out)
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        // Our own unreaped child: its PID cannot have been reused.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// ctlinit's log lines that say it sent SIGKILL (at a deadline, or at once
+/// on a second stop signal).
+pub fn kill_lines(ctl: &Ctl) -> Vec<String> {
+    ctl.stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("ctlinit: ") && l.contains("killing"))
+        .collect()
+}
+
+/// Asserts a contract deadline of `deadline` seconds on a measured `took`:
+/// never before it (what the contract promises), and not later than
+/// `deadline + MARGIN` (a hang). Prints the figure for the benchmark's
+/// reader; this machine's speed is not asserted.
+pub fn assert_deadline(what: &str, took: Duration, deadline: f64) {
+    eprintln!("FIGURES {what}: {took:?} (deadline {deadline} s)");
+    assert!(
+        took >= secs(deadline),
+        "{what}: after {took:?}, before its {deadline} s deadline"
+    );
+    assert!(
+        took < secs(deadline + MARGIN),
+        "{what}: not within its {deadline} s deadline + {MARGIN} s: {took:?}"
+    );
+}
+
+/// For a ctlinit whose daemon runs `sigprint --ignore-term`: waits for it,
+/// sends TERM, and asserts the stop at the grace of `grace` seconds: exit
+/// 137, SIGKILL no earlier than the grace after the TERM (the contract) nor
+/// later than `grace + MARGIN`, the daemon logged the TERM and nothing else
+/// before it, the one kill line names the grace as `shown`, and the summary.
+pub fn assert_term_killed_at_grace(ctl: &mut Ctl, grace: f64, shown: &str) {
+    let daemon = ok(ctl.wait_ready_pid(secs(10.0)));
+    let t0 = Instant::now();
+    ctl.signal(libc::SIGTERM);
+    assert_eq!(
+        ctl.wait_code(secs(grace + 10.0)),
+        Ok(137),
+        "grace {shown}: killed by SIGKILL -> 137"
+    );
+    assert_deadline(
+        &format!("grace {shown} {:?}: TERM to SIGKILL", ctl.mode),
+        t0.elapsed(),
+        grace,
+    );
+    assert_eq!(
+        ctl.out_lines(),
+        [format!("ready {daemon}"), "signal 15".to_owned()],
+        "grace {shown}: the daemon got the TERM (and nothing else) before the SIGKILL"
+    );
+    // The pid as ctlinit sees it (its child's own pid, also as PID 1).
+    assert_eq!(
+        kill_lines(ctl),
+        [format!(
+            "ctlinit: killing process group {daemon} after stop timeout {shown}"
+        )],
+        "the SIGKILL at the timeout is logged once, with the grace (§13){}",
+        ctl.context()
+    );
+    assert_summary(
+        ctl,
+        "status=137 generation=1 exits=1 restarts=0 reason=stopped",
+    );
 }

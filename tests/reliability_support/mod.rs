@@ -1,5 +1,5 @@
 //! Helpers shared by the `tests/reliability_*.rs` files (issue 6), on top of
-//! `tests/common` (which they do not change): soak scaling, process identity
+//! `tests/common` (where every helper other test files need too lives): soak scaling, process identity
 //! that survives PID reuse, memory and fd figures from /proc, one-shot runs
 //! with their peak RSS, a guard for ctlinits started outside the `Ctl`
 //! harness (as another user, with closed descriptors), and 127.0.0.1 ports
@@ -10,6 +10,13 @@
 #![allow(dead_code)]
 
 use crate::common::*;
+// Moved to `common` (one copy); re-exported for the files that import them
+// from here by name.
+#[allow(unused_imports)]
+pub use crate::common::{
+    children_snapshot, ctlinit_cmd, host_pid_below, raw_kill, s, scrub_env, start_time, wait_child,
+    ProcId,
+};
 use std::fs::{self, File};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -41,10 +48,6 @@ pub fn serial() -> MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 // ------------------------------------------------------------------ /proc figures
 
 /// VmRSS of PID in KiB.
@@ -59,45 +62,6 @@ pub fn vm_rss_kb(pid: i32) -> Option<u64> {
 /// Number of open descriptors of PID.
 pub fn fd_count(pid: i32) -> Option<usize> {
     Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
-}
-
-/// Field 22 of /proc/PID/stat: start time in clock ticks since boot.
-pub fn start_time(pid: i32) -> Option<u64> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = text.get(text.rfind(')')? + 1..)?;
-    // After ')': state is field 3, so starttime (22) is the 20th word.
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// A process identity that PID reuse cannot fake: pid + start time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProcId {
-    pub pid: i32,
-    pub start: u64,
-}
-
-impl ProcId {
-    pub fn of(pid: i32) -> Option<ProcId> {
-        Some(ProcId {
-            pid,
-            start: start_time(pid)?,
-        })
-    }
-    /// Still running: same process (not a reused pid), not a zombie.
-    pub fn running(&self) -> bool {
-        start_time(self.pid) == Some(self.start) && alive(self.pid)
-    }
-}
-
-/// Children of `pid` read in one go from /proc/PID/task/PID/children: the
-/// list is a snapshot taken under the kernel's lock, so two entries in it
-/// existed at the same instant.
-pub fn children_snapshot(pid: i32) -> Vec<i32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .collect()
 }
 
 /// Zombies among the descendants of `pid` (for a namespace's init: every
@@ -127,22 +91,6 @@ pub fn port(seed: u16) -> u16 {
 }
 
 // ------------------------------------------------------------------ commands
-
-/// A `Command` for ctlinit with none of the caller's CTLINIT_*/TINI_* variables.
-pub fn ctlinit_cmd() -> Command {
-    let mut c = Command::new(ctlinit_bin());
-    scrub_env(&mut c);
-    c
-}
-
-pub fn scrub_env(c: &mut Command) {
-    for (k, _) in std::env::vars_os() {
-        let ks = k.to_string_lossy();
-        if ks.starts_with("CTLINIT_") || ks.starts_with("TINI_") || ks == "NOTIFY_SOCKET" {
-            c.env_remove(&k);
-        }
-    }
-}
 
 /// `setpriv` prefix that runs the rest as `nobody:nogroup` without groups.
 pub fn as_nobody() -> Command {
@@ -281,12 +229,7 @@ impl Proc {
         pred: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Result<String, String> {
-        wait_until(
-            &format!("a matching line in {}", self.out.display()),
-            timeout,
-            || read_lines(&self.out).into_iter().find(|l| pred(l)),
-            || self.context(),
-        )
+        wait_line_in(&self.out, "", pred, timeout, || self.context())
     }
 
     pub fn wait_stderr(
@@ -294,12 +237,7 @@ impl Proc {
         pred: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Result<String, String> {
-        wait_until(
-            &format!("a matching line in {}", self.stderr_path.display()),
-            timeout,
-            || read_lines(&self.stderr_path).into_iter().find(|l| pred(l)),
-            || self.context(),
-        )
+        wait_line_in(&self.stderr_path, "", pred, timeout, || self.context())
     }
 
     /// Exit code, or an error naming the timeout or the killing signal.
@@ -387,15 +325,6 @@ pub fn trigger_fifo(path: &Path, timeout: Duration) {
     f.write_all(b"go\n").expect("write the FIFO");
 }
 
-/// `kill(2)` that reports instead of panicking (for signal storms, where the
-/// target may legitimately be exiting: callers guarantee it is an unreaped
-/// process of theirs, so the PID cannot have been reused).
-pub fn raw_kill(pid: i32, sig: i32) -> bool {
-    assert!(pid > 1, "refusing to signal pid {pid}");
-    // SAFETY: kill(2) on a specific positive pid.
-    unsafe { libc::kill(pid, sig) == 0 }
-}
-
 /// Max of a slice of numbers (0 for none).
 pub fn max_of<T: Copy + Ord + Default>(v: impl IntoIterator<Item = T>) -> T {
     v.into_iter().max().unwrap_or_default()
@@ -416,37 +345,6 @@ pub fn processes_with_env(name: &str, value: &str) -> Vec<i32> {
         })
         .map(|p| p.pid)
         .collect()
-}
-
-/// Host pid of the process that sees itself as `ns_pid`, searched below
-/// ctlinit (`ctl_pid` on the host): the same as `Ctl::host_pid`, usable from
-/// a thread that does not own the `Ctl`.
-pub fn host_pid_below(mode: Mode, ctl_pid: i32, ns_pid: i32) -> Option<i32> {
-    match mode {
-        Mode::Subreaper => Some(ns_pid),
-        Mode::Pid1 => descendants(ctl_pid).into_iter().find(|&p| {
-            status_field(p, "NSpid").and_then(|v| v.split_whitespace().last()?.parse::<i32>().ok())
-                == Some(ns_pid)
-        }),
-    }
-}
-
-/// Waits at most `timeout` for a child started with piped output; on timeout
-/// kills it (our own unreaped child: its PID cannot have been reused) and
-/// returns None.
-pub fn wait_child(mut c: Child, timeout: Duration) -> Option<std::process::Output> {
-    let t0 = Instant::now();
-    loop {
-        match c.try_wait() {
-            Ok(Some(_)) => return c.wait_with_output().ok(),
-            Ok(None) if t0.elapsed() < timeout => sleep(POLL),
-            _ => {
-                let _ = c.kill();
-                let _ = c.wait();
-                return None;
-            }
-        }
-    }
 }
 
 /// Copies of ctlinit and the fixture in `dir/bin` (mode 0755), for runs as

@@ -3102,7 +3102,38 @@ fn the_oom_counter_is_read_for_a_sigkill_or_while_runs_may_follow() {
     let mut d = running(settings(Always));
     assert!(d.sup.wants_oom_reading(Sig(SIGTERM)), "a run may follow");
     d.signal(SIGTERM, 100);
-    assert!(!d.sup.wants_oom_reading(Sig(SIGTERM)), "a stop's ordinary exit");
+    assert!(
+        !d.sup.wants_oom_reading(Sig(SIGTERM)),
+        "a stop's ordinary exit"
+    );
     assert!(!d.sup.wants_oom_reading(Code(0)));
-    assert!(d.sup.wants_oom_reading(Sig(SIGKILL)), "it may be the OOM killer's");
+    assert!(
+        d.sup.wants_oom_reading(Sig(SIGKILL)),
+        "it may be the OOM killer's"
+    );
+}
+
+#[test]
+fn a_stop_that_arrives_before_the_spawn_is_performed_cancels_it() {
+    let mut d = running(settings(Always));
+    d.reap(Code(1), 100);
+    // The backoff ends: the machine decides the spawn of generation 2 ...
+    let mut out = vec![];
+    d.sup.handle(Event::Tick, Time::from_millis(200), &mut out);
+    assert!(
+        matches!(out.as_slice(), [Action::Spawn { generation: 2, .. }]),
+        "{out:?}"
+    );
+    assert!(d.sup.spawn_wanted(2));
+    // ... and a TERM that was already pending is seen before it is performed.
+    out.clear();
+    let term = Received {
+        signo: SIGTERM,
+        sender: 1,
+        control: false,
+    };
+    d.sup
+        .handle(Event::Signal(term), Time::from_millis(200), &mut out);
+    assert!(!d.sup.spawn_wanted(2), "the spawn is off");
+    assert!(matches!(out.as_slice(), [Action::Exit(_)]), "{out:?}");
 }
