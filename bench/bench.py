@@ -10,9 +10,12 @@ Every figure is measured for all tools in the same run, interleaved
 (A B C A B C ...) or concurrently in one time window, so that only ratios
 from one run are compared: the machine is shared and noisy.
 
-Outputs: a markdown table on stdout, JSON in bench/results/latest.json, an
-SVG bar chart of the ratios in bench/results/ratios.svg; a full run (not
---quick) also writes bench/RESULTS.md and bench/ratios.svg.
+Outputs: a markdown table on stdout, JSON in bench/results/latest.json (a
+full run also keeps bench/results/full-DATE.json), an SVG bar chart of the
+ratios in bench/results/ratios.svg, the README's table with the machine and
+arrangement of every number in bench/results/README-table.md (--readme
+prints it too), and the size breakdown in bench/results/size.md; a full run
+(not --quick) also writes bench/RESULTS.md and bench/ratios.svg.
 """
 
 import argparse
@@ -37,42 +40,73 @@ ROOT = os.path.dirname(BENCH)
 RESULTS = os.path.join(BENCH, "results")
 
 QUICK = dict(
-    startup_rounds=30, idle_windows=1, idle_secs=5.0, sig_rounds=200,
+    startup_rounds=30, idle_windows=1, idle_secs=5.0, sig_rounds=200, sig_blocks=1,
     orphans=2000, wave=1000, reap_rounds=1, stop_rounds=6,
     restart_gaps=10, ctl_gaps=60, doubling_gaps=7, docker_gaps=3,
     handoff_rounds=6, restart_deadline=40.0,
+    wdog_gaps=5, drain_rounds=4,
 )
 FULL = dict(
-    startup_rounds=500, idle_windows=3, idle_secs=5.0, sig_rounds=1000,
+    startup_rounds=500, idle_windows=3, idle_secs=5.0, sig_rounds=1000, sig_blocks=2,
     orphans=20000, wave=5000, reap_rounds=15, stop_rounds=60,
     restart_gaps=12, ctl_gaps=300, doubling_gaps=9, docker_gaps=7,
     handoff_rounds=60, restart_deadline=90.0,
+    wdog_gaps=30, drain_rounds=20,
 )
 
-# Targets from issue 5 (ratios to tini unless said otherwise).
+# The watchdog and drain figures (issue 13): what ctlinit is given.
+WDOG_MS = 200           # --watchdog 200ms
+WDOG_KEEPALIVES = 3     # the daemon sends WATCHDOG=1 three times ...
+WDOG_INTERVAL_MS = 50   # ... 50 ms apart, then goes silent
+DRAIN_MS = 300          # --stop-delay 300ms
+
+# Targets from issue 12 (ratios to tini unless said otherwise). "no
+# regression" = the bar of issue 5, which these figures met, still holds;
+# BASELINE shows what the last committed full run measured.
 TARGETS = {
-    "startup": "≤ catatonit (≤ 0.84× tini)",
-    "size": "≤ tini-static (≈ 691 KiB)",
-    "rss": "≤ tini",
-    "idle_ticks": "0",
-    "idle_csw": "0",
-    "idle_csw_opts": "0",
-    "signal": "≤ 0.95× tini",
-    "reap": "≤ tini",
+    "startup": "no regression (≤ 0.84× tini)",
+    "size": "≤ tini-static (691 KiB)",
+    "rss": "no regression (≤ tini)",
+    "idle_ticks": "no regression (0)",
+    "idle_csw": "no regression (0)",
+    "idle_csw_opts": "no regression (0)",
+    "signal_p50": "≤ fastest of tini / dumb-init / catatonit",
+    "signal_p99": "≤ 1.05× tini",
+    "signal_p50_cg": "≤ fastest of tini / dumb-init / catatonit",
+    "signal_p99_cg": "≤ 1.05× tini",
+    "reap": "no regression (≤ tini)",
     "zombies": "0",
     "stop": "≤ 0.92× tini",
-    "restart": "≤ backoff + 2 ms (12 ms)",
-    "restart_doubling": "≤ 2 ms over the backoff",
-    "handoff": "≤ 25 ms",
-    "sup_rss": "≤ runsv",
+    "stop_disk": "reported",
+    "restart": "no regression (≤ backoff + 2 ms = 12 ms)",
+    "restart_doubling": "no regression (≤ 2 ms over the backoff)",
+    "watchdog": "reported (issue 13)",
+    "drain": "reported (issue 13)",
+    "handoff": "no regression (≤ 25 ms)",
+    "sup_rss": "no regression (≤ runsv)",
 }
 
-HELPERS = ["echo", "termchild", "crashloop", "portd", "storm", "spawnloop", "sigrtt"]
+# ctlinit in the last committed full run (bench/RESULTS.md of d9c1f70,
+# 2026-11-23): ratio to the row's reference, or the value where there is none.
+BASELINE_REV = "d9c1f70"
+BASELINE = {
+    "startup": "0.79× tini", "size": "632 KiB", "rss": "0.48× tini", "idle_ticks": "0",
+    "idle_csw": "0", "idle_csw_opts": "0", "signal_p50": "1.32× tini", "reap": "1.00× tini",
+    "zombies": "0", "stop": "1.14× tini", "stop_disk": "1.07× tini",
+    "restart": "11.4 ms", "restart_doubling": "1.75 ms", "sup_rss": "0.46× runsv",
+    "handoff": "1.62 ms",
+}
+
+PHASES = ["startup", "size", "idle", "signal", "reap", "stop", "restart", "watchdog", "drain", "handoff",
+          "bloat"]
+
+HELPERS = ["echo", "termchild", "crashloop", "portd", "storm", "spawnloop", "sigrtt", "wdog"]
 
 PROCS = []          # every Popen we started, for cleanup
 CONTAINERS = []     # docker containers we started
 IMAGES = []         # docker images we created
 SHM = []            # our directories on /dev/shm
+CGROUPS = []        # cpu cgroups we created (CpuCgroup), removed at cleanup
 TMP = None
 VERBOSE = False
 
@@ -198,6 +232,8 @@ def cleanup():
     IMAGES.clear()
     for d in SHM:
         shutil.rmtree(d, ignore_errors=True)
+    for cg in list(CGROUPS):
+        cg.leave()
 
 
 def run(argv, timeout, check=True, **kw):
@@ -386,6 +422,181 @@ def read_pidfile(path):
         return None
 
 
+def fs_type(path):
+    """(file system type, mount point) of the mount that holds path."""
+    path = os.path.realpath(path)
+    best = ("unknown", "/")
+    blen = -1
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                pre, _, post = line.partition(" - ")
+                mnt = pre.split()[4].replace("\\040", " ")
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= blen:
+                    best = (post.split()[0], mnt)
+                    blen = len(mnt)
+    except (OSError, IndexError):
+        pass
+    return best
+
+
+def time_pidfile_io(d, n=5, size=160):
+    """Timings (µs) of the PID file operations ctlinit does on its way out,
+    on small files in d put there as ctlinit puts its PID file (a ~160-byte
+    JSON line written to a temp file, closed, renamed over the path, no
+    fsync). At exit ctlinit writes its last record (temp file + rename over
+    the existing file) and then unlinks it; on ext4 a rename over an
+    existing file starts writeback of the new data (auto_da_alloc), which
+    the unlink right after it may wait for. n of each: "replace" = that
+    last write + rename, "unlink" = the unlink(2) right after it (ctlinit's
+    exit), "unlink_plain" = unlink(2) of a file written once, not replaced."""
+    out = {"replace": [], "unlink": [], "unlink_plain": []}
+    data = b"x" * (size - 1) + b"\n"
+
+    def put(path, tmp):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+        os.rename(tmp, path)
+    for i in range(n):
+        path = os.path.join(d, f"probe{i}.pid")
+        tmp = os.path.join(d, f".probe{i}.pid.tmp")
+        put(path, tmp)
+        t0 = time.perf_counter_ns()
+        put(path, tmp)
+        t1 = time.perf_counter_ns()
+        os.unlink(path)
+        t2 = time.perf_counter_ns()
+        out["replace"].append((t1 - t0) / 1e3)
+        out["unlink"].append((t2 - t1) / 1e3)
+        put(path, tmp)
+        t0 = time.perf_counter_ns()
+        os.unlink(path)
+        out["unlink_plain"].append((time.perf_counter_ns() - t0) / 1e3)
+    return out
+
+
+def cpu_cgroup_of(pid):
+    """pid's cgroup in the cpu hierarchy (v1), or its v2 cgroup."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+    except OSError:
+        return None
+    for _, ctrls, cg in lines:
+        if "cpu" in ctrls.split(","):
+            return cg
+    return next((cg for _, ctrls, cg in lines if ctrls == ""), None)
+
+
+def autogroup_of(pid):
+    try:
+        with open(f"/proc/{pid}/autogroup") as f:
+            return f.read().split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+class CpuCgroup:
+    """A child cgroup under the cpu controller, for the "as inside a
+    container" arrangement: the measuring process moves into it, so every
+    process it then starts (sender, init, daemon) is in ONE cpu cgroup (and,
+    off the root cgroup, the kernel's session autogroups no longer apply).
+    cgroup v1 (`cpu` hierarchy) or v2 (the unified root with cpu enabled)."""
+
+    def __init__(self):
+        self.path = None
+        self.home = None
+        self.mnt = self.root = None
+        self.version = None
+        self.why = None
+        mounts = []
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                pre, _, post = line.partition(" - ")
+                pf, sf = pre.split(), post.split()
+                if len(pf) < 5 or len(sf) < 3:
+                    continue
+                mounts.append((sf[0], pf[3], pf[4], set(sf[2].split(","))))
+        mine = {}
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                hid, ctrls, cg = line.rstrip("\n").split(":", 2)
+                mine[ctrls] = cg
+        for fstype, root, mnt, opts in mounts:
+            if fstype == "cgroup" and "cpu" in opts:
+                key = next((k for k in mine if "cpu" in k.split(",")), None)
+                if key is None:
+                    continue
+                cur = mine[key]
+                rel = cur[len(root):] if root != "/" and cur.startswith(root) else cur
+                self.version = 1
+                self.mnt, self.root = mnt, root
+                self.home = os.path.normpath(mnt + "/" + rel)
+                break
+        if self.home is None:
+            for fstype, root, mnt, opts in mounts:
+                if fstype == "cgroup2":
+                    try:
+                        with open(os.path.join(mnt, "cgroup.subtree_control")) as f:
+                            if "cpu" in f.read().split():
+                                cur = mine.get("", "/")
+                                rel = cur[len(root):] if root != "/" and cur.startswith(root) else cur
+                                self.version = 2
+                                self.mnt, self.root = mnt, root
+                                self.home = os.path.normpath(mnt + "/" + rel)
+                    except OSError:
+                        pass
+                    break
+        if self.home is None:
+            self.why = "no cpu cgroup controller is mounted (see /proc/self/mountinfo)"
+
+    def enter(self):
+        """Create the cgroup and move this process into it."""
+        if self.home is None:
+            raise BenchError(f"cpu cgroup: {self.why}")
+        path = os.path.join(self.home, f"ctlinit-bench.{os.getpid()}")
+        os.mkdir(path)
+        self.path = path
+        CGROUPS.append(self)
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        vlog(f"moved into {path}")
+
+    def relpath(self):
+        """The path /proc/PID/cgroup shows for a member."""
+        return os.path.normpath(os.path.join(self.root, os.path.relpath(self.path, self.mnt)))
+
+    def members(self):
+        try:
+            with open(os.path.join(self.path, "cgroup.procs")) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def leave(self):
+        """Move this process (and any straggler) back home, remove the cgroup."""
+        if self.path is None:
+            return
+        for pid in [os.getpid()] + [p for p in self.members() if p != os.getpid()]:
+            try:
+                with open(os.path.join(self.home, "cgroup.procs"), "w") as f:
+                    f.write(str(pid))
+            except OSError as e:
+                log(f"cpu cgroup: cannot move {pid} back to {self.home}: {e}")
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                break
+            except OSError:
+                time.sleep(0.02)
+        else:
+            log(f"cpu cgroup: could not remove {self.path}")
+        if self in CGROUPS:
+            CGROUPS.remove(self)
+        self.path = None
+
+
 # ------------------------------------------------------------ measurements
 
 class Bench:
@@ -562,25 +773,38 @@ class Bench:
                 stop(p)
 
     # ----------------------------------------------------------- signal
-    def signals(self):
-        rounds = self.cfg["sig_rounds"]
+    def signal_block(self, rounds, tag, cg=None):
+        """One interleaved sigrtt run: SIGUSR1 round trips to a bare echo
+        (floor) and to echo under every init, each init started as spawn()
+        does (its own session). With cg, checks that every init and daemon
+        is in that cgroup. Returns {name: [µs...]}, {name: lost}, and where
+        each process ran (cpu cgroup, autogroup) for the JSON."""
         warm = 10
         targets = []
         try:
-            d = self.tmpdir("signal")
+            d = self.tmpdir("signal-" + tag)
             fifo = Fifo(os.path.join(d, "floor.fifo"))
-            p = spawn([self.h["echo"], fifo.path], "signal-floor")
+            p = spawn([self.h["echo"], fifo.path], f"signal-{tag}-floor")
             targets.append(("floor", p, p.pid, fifo))
             for name, prefix in self.inits_host():
                 fifo = Fifo(os.path.join(d, name + ".fifo"))
-                p = spawn(prefix + [self.h["echo"], fifo.path], f"signal-{name}")
+                p = spawn(prefix + [self.h["echo"], fifo.path], f"signal-{tag}-{name}")
                 targets.append((name, p, p.pid, fifo))
             for name, p, _, fifo in targets:
                 b = fifo.read1(10)
                 if b != b"R":
                     raise BenchError(f"signal: {name}'s echo daemon not ready ({b!r})\n{stderr_tail(p)}")
+            placement = {}
+            for name, p, pid, _ in targets:
+                procs = [pid] + children_of(pid)
+                placement[name] = [{"pid": x, "cpu_cgroup": cpu_cgroup_of(x), "autogroup": autogroup_of(x)}
+                                   for x in procs]
+                if cg is not None:
+                    want = cg.relpath()
+                    wrong = [x for x in placement[name] if x["cpu_cgroup"] != want]
+                    if wrong:
+                        raise BenchError(f"signal: {name}: not in the cpu cgroup {want}: {wrong}")
             time.sleep(0.3)
-            log(f"signal: {rounds} interleaved SIGUSR1 round trips per target")
             argv = [self.h["sigrtt"], str(rounds), str(warm)] + [f"{pid}:{fifo.fd}" for _, _, pid, fifo in targets]
             r = subprocess.run(argv, timeout=60 + rounds * len(targets) * 0.05, capture_output=True, text=True,
                                pass_fds=[fifo.fd for *_, fifo in targets], stdin=subprocess.DEVNULL)
@@ -594,15 +818,61 @@ class Bench:
                     log(f"signal: {name}: no echo within 2 s of a SIGUSR1\n{stderr_tail(targets[k][1])}")
                 else:
                     samples[name].append(ns / 1e3)
-            out = {}
-            for name, *_ in targets:
-                out[name] = {"p50_us": med(samples[name]), "p90_us": pct(samples[name], 0.9),
-                             "n": len(samples[name]), "lost": lost[name]}
-            self.res["signal"] = out
+            return samples, lost, placement
         finally:
             for name, p, _, fifo in targets:
                 stop(p)
                 fifo.close()
+
+    def signals(self):
+        """Two arrangements, alternated in blocks (A B A B in a full run):
+        host = each init in its own session at the root of the cpu hierarchy
+        (so each in its own scheduler autogroup, as spawn() starts them);
+        cgroup = the same with this process, the sender, every init and its
+        daemon moved into ONE child cpu cgroup, as inside a container."""
+        rounds = self.cfg["sig_rounds"]
+        blocks = max(1, self.cfg["sig_blocks"])
+        per = max(1, rounds // blocks)
+        cg = CpuCgroup()
+        arrs = ["host", "cgroup"]
+        acc = {a: ({}, {}) for a in arrs}
+        where = {}
+        status = {"host": "ok", "cgroup": "ok"}
+        log(f"signal: {rounds} interleaved SIGUSR1 round trips per target, in each of two arrangements "
+            f"(own sessions on the host; one cpu cgroup{'' if cg.home else ': ' + cg.why}), {blocks} block(s) each")
+        for _ in range(blocks):
+            for a in arrs:
+                if status[a] != "ok":
+                    continue
+                try:
+                    if a == "cgroup":
+                        cg.enter()
+                    samples, lost, placement = self.signal_block(per, a, cg if a == "cgroup" else None)
+                    where[a] = placement
+                except (BenchError, OSError) as e:
+                    status[a] = f"failed: {e}"
+                    log(f"signal ({a}): {e}")
+                    continue
+                finally:
+                    if a == "cgroup":
+                        cg.leave()
+                for name in samples:
+                    acc[a][0].setdefault(name, []).extend(samples[name])
+                    acc[a][1][name] = acc[a][1].get(name, 0) + lost[name]
+        out = {}
+        for a in arrs:
+            samples, lost = acc[a]
+            if not samples:
+                out[a] = None
+                continue
+            out[a] = {name: {"p50_us": med(xs), "p90_us": pct(xs, 0.9), "p99_us": pct(xs, 0.99),
+                             "n": len(xs), "lost": lost.get(name, 0)} for name, xs in samples.items()}
+        out["status"] = status
+        out["cgroup_info"] = {"version": cg.version, "parent": cg.home, "why": cg.why}
+        out["placement"] = where  # pid, cpu cgroup and autogroup of each init and daemon
+        self.res["signal"] = out
+        if all(out[a] is None for a in arrs):
+            raise BenchError("signal: no arrangement could be measured")
 
     # ----------------------------------------------------------- reaping
     def reaping(self):
@@ -656,11 +926,17 @@ class Bench:
 
     # -------------------------------------------------------------- stop
     def stop_latency(self):
+        """TERM → init exited, as PID 1, interleaved; ctlinit twice: its PID
+        file and lock on tmpfs (the target row) and on the disk file system of
+        the temp dir (the arrangement of every other figure), whose exit
+        includes the PID file's unlink(2): timed on that same file system in
+        the same rounds."""
         rounds = self.cfg["stop_rounds"]
         log(f"stop: {rounds} interleaved TERM-to-exit runs per init as PID 1")
         inits = self.inits_pid1(tmpfs=True)
         samples = {name: [] for name, _ in inits}
         fails = {name: 0 for name, _ in inits}
+        io = {"disk": {}, "tmpfs": {}}
         for _ in range(rounds):
             for name, prefix in inits:
                 d = self.tmpdir("stop-" + name)
@@ -694,8 +970,22 @@ class Bench:
                         os.close(pidfd)
                     stop(p, signal.SIGKILL, 5)
                     fifo.close()
-        self.res["stop"] = {name: {"p50_ms": med(s), "p90_ms": pct(s, 0.9), "n": len(s),
-                                   "failed": fails[name]} for name, s in samples.items()}
+            # the unlink's share: same file systems, same round
+            for where, d in (("disk", self.tmpdir("unlink")), ("tmpfs", self.shmdir("unlink") if self.shm else None)):
+                if d:
+                    for k, v in time_pidfile_io(d).items():
+                        io[where].setdefault(k, []).extend(v)
+        out = {name: {"p50_ms": med(s), "p90_ms": pct(s, 0.9), "n": len(s),
+                      "failed": fails[name]} for name, s in samples.items()}
+        fs, mnt = fs_type(TMP)
+        u = {"disk_fs": fs, "disk_mount": mnt, "disk_dir": TMP, "tmpfs_dir": self.shm,
+             "n": len(io["disk"].get("unlink", []))}
+        for where in io:
+            for k, v in io[where].items():
+                u[f"{k}_{where}_us"] = med(v)
+                u[f"{k}_{where}_p90_us"] = pct(v, 0.9)
+        out["unlink"] = u
+        self.res["stop"] = out
 
     # --------------------------------------------- restart gap + sup RSS
     def docker_ok(self):
@@ -914,6 +1204,126 @@ stderr_logfile=NONE
                 last_exit = None
         return gaps
 
+    # ---------------------------------------------------------- watchdog
+    def watchdog(self):
+        """ctlinit --ready notify --watchdog 200ms --restart always --backoff
+        10ms:10ms -- wdog: each generation sends READY=1, a few WATCHDOG=1
+        keep-alives, then nothing; gap = missed deadline (last keep-alive +
+        200 ms) → next generation's READY=1."""
+        want = self.cfg["wdog_gaps"]
+        d = self.tmpdir("watchdog")
+        lg = os.path.join(d, "wdog.log")
+        life = WDOG_KEEPALIVES * WDOG_INTERVAL_MS + WDOG_MS
+        p = spawn(self.ctl_prefix(d, ["--ready", "notify", "--watchdog", f"{WDOG_MS}ms", "--restart", "always",
+                                      "--backoff", "10ms:10ms", "--max-restarts", "0"])
+                  + [self.h["wdog"], lg, str(WDOG_KEEPALIVES), str(WDOG_INTERVAL_MS)], "watchdog-ctlinit")
+        log(f"watchdog: {want} watchdog restarts ({WDOG_KEEPALIVES} keep-alives {WDOG_INTERVAL_MS} ms apart, "
+            f"then silence; ~{life + 15} ms a generation)")
+
+        def readies():
+            try:
+                with open(lg) as f:
+                    return sum(1 for line in f if line.startswith("R "))
+            except OSError:
+                return 0
+        try:
+            wait_until(lambda: p.poll() is not None or readies() >= want + 1,
+                       10 + want * (life + 200) / 1000, step=0.05, what=f"{want + 1} ready generations")
+            if p.poll() is not None:
+                raise BenchError(f"watchdog: ctlinit exited {p.returncode}\n{stderr_tail(p)}")
+        except BenchError as e:
+            log(str(e))
+        finally:
+            stop(p)
+        gens = {}   # pid -> {tag: [ns]}
+        order = []
+        try:
+            with open(lg) as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) != 3:
+                        continue
+                    tag, ns, pid = parts[0], int(parts[1]), int(parts[2])
+                    if pid not in gens:
+                        gens[pid] = {}
+                        order.append(pid)
+                    gens[pid].setdefault(tag, []).append(ns)
+        except OSError:
+            pass
+        order.sort(key=lambda pid: gens[pid].get("S", [0])[0])
+        gaps, detect, to_ready, bad = [], [], [], 0
+        for prev, nxt in zip(order, order[1:]):
+            g, n = gens[prev], gens[nxt]
+            if len(g.get("K", [])) != WDOG_KEEPALIVES or "R" not in n:
+                bad += 1
+                continue
+            deadline = g["K"][-1] + WDOG_MS * 1_000_000
+            gaps.append((n["R"][0] - deadline) / 1e6)
+            if "T" in g:
+                detect.append((g["T"][0] - deadline) / 1e6)
+                to_ready.append((n["R"][0] - g["T"][0]) / 1e6)
+        if not gaps:
+            raise BenchError(f"watchdog: no watchdog restart measured\n{stderr_tail(p)}")
+        self.res["watchdog"] = {
+            "median_ms": med(gaps), "p90_ms": pct(gaps, 0.9), "max_ms": max(gaps), "n": len(gaps),
+            "deadline_to_term_median_ms": med(detect), "term_to_ready_median_ms": med(to_ready),
+            "incomplete_generations": bad, "gaps_ms": gaps,
+            "config": {"watchdog_ms": WDOG_MS, "keepalives": WDOG_KEEPALIVES, "interval_ms": WDOG_INTERVAL_MS,
+                       "backoff_ms": 10},
+        }
+
+    # ------------------------------------------------------------- drain
+    def drain(self):
+        """ctlinit --stop-delay 300ms -- termchild: TERM to ctlinit at a
+        stamped time; the daemon stamps when TERM reaches it; figure =
+        measured delay − 300 ms."""
+        rounds = self.cfg["drain_rounds"]
+        log(f"drain: {rounds} TERMs to ctlinit --stop-delay {DRAIN_MS}ms")
+        errs, fails = [], 0
+        for _ in range(rounds):
+            d = self.tmpdir("drain")
+            fifo = Fifo(os.path.join(d, "ready.fifo"))
+            lg = os.path.join(d, "term.log")
+            p = spawn(self.ctl_prefix(d, ["--stop-delay", f"{DRAIN_MS}ms"]) + [self.h["termchild"], fifo.path, lg],
+                      "drain-ctlinit")
+            try:
+                if fifo.read1(10) != b"R":
+                    raise BenchError("daemon not ready")
+                time.sleep(0.03)  # let ctlinit settle into its wait
+                t0 = time.monotonic_ns()  # CLOCK_MONOTONIC, as the helper's stamps
+                os.kill(p.pid, signal.SIGTERM)
+                p.wait(DRAIN_MS / 1000 + 10)
+                with open(lg) as f:
+                    t1 = int(f.read().split()[1])
+                errs.append((t1 - t0) / 1e6 - DRAIN_MS)
+            except (BenchError, subprocess.TimeoutExpired, OSError, IndexError, ValueError) as e:
+                fails += 1
+                log(f"drain: {e}\n{stderr_tail(p)}")
+            finally:
+                stop(p, signal.SIGKILL, 5)
+                fifo.close()
+        if not errs:
+            raise BenchError("drain: no round measured")
+        self.res["drain"] = {"median_ms": med(errs), "max_ms": max(errs), "min_ms": min(errs),
+                             "p90_ms": pct(errs, 0.9), "n": len(errs), "failed": fails, "errors_ms": errs,
+                             "requested_ms": DRAIN_MS}
+
+    # ------------------------------------------------- size breakdown
+    def bloat(self):
+        """Not a measurement: a failure here is logged, never fails the run."""
+        try:
+            br = size_breakdown()
+        except (BenchError, OSError) as e:
+            log(f"size breakdown: FAILED (the run goes on): {e}")
+            self.res["size_breakdown"] = {"error": str(e)}
+            return
+        self.res["size_breakdown"] = br
+        os.makedirs(RESULTS, exist_ok=True)
+        with open(os.path.join(RESULTS, "size.md"), "w") as f:
+            f.write(size_md(br, self.res))
+        log("size breakdown: wrote bench/results/size.md ("
+            + ", ".join(f"{c['name']} {c['size'] / 1024:.0f} KiB" for c in br["crates"][:5]) + ", …)")
+
     # ----------------------------------------------------------- handoff
     def handoff(self):
         rounds = self.cfg["handoff_rounds"]
@@ -995,12 +1405,19 @@ def ratio(v, ref):
 COLS = ["ctlinit", "tini", "tini-static", "dumb-init", "catatonit", "supervisord", "runsv", "s6", "docker"]
 
 
+def disk_label(fs, d):
+    """"ext4 (/tmp)": the file system type and the directory the temp dirs are in."""
+    return f"{fs or '?'} ({os.path.dirname(d.rstrip('/')) if d else '?'})"
+
+
 def build_rows(res):
-    """One row per figure: values per tool, reference, ratio, target, verdict."""
+    """One row per figure: values per tool, reference, ratio, target, verdict,
+    and the arrangement the numbers come from."""
     rows = []
+    cfg = res.get("config", {})
 
     def row(key, figure, unit, vals, ref_name, ctl_ratio_target=None, absolute=None, floor=None,
-            digits=None, extra=None, note=None, short=None):
+            digits=None, extra=None, note=None, short=None, arr="", target=None):
         ref = vals.get(ref_name) if ref_name else None
         cells = {}
         for c in COLS:
@@ -1025,58 +1442,101 @@ def build_rows(res):
             "key": key, "figure": figure, "unit": unit, "values": vals, "ref": ref_name,
             "cells": cells, "ctl_ratio": r, "ratio_target": ctl_ratio_target, "absolute_target": absolute,
             "floor": fmt(floor, unit, digits) if floor is not None else "",
-            "target": TARGETS[key], "verdict": None if ok is None else ("PASS" if ok else "MISS"),
-            "extra": extra, "note": note, "short": short or figure,
+            "target": target or TARGETS[key], "verdict": None if ok is None else ("PASS" if ok else "MISS"),
+            "extra": extra, "note": note, "short": short or figure, "arrangement": arr,
+            "baseline": BASELINE.get(key, ""), "digits": digits,
         })
 
+    inits = ["ctlinit", "tini", "tini-static", "dumb-init", "catatonit"]
+    disk = res.get("disk_fs") or {}
+    disk_s = disk_label(disk.get("fs"), disk.get("dir"))
     su = res.get("startup")
     if su:
-        vals = {k: su[k]["median_ms"] for k in ["ctlinit", "tini", "tini-static", "dumb-init", "catatonit"]}
+        vals = {k: su[k]["median_ms"] for k in inits}
         extra = None
         if "ctlinit-tmpfs" in su:
             extra = f"ctlinit with its PID file on tmpfs: {fmt(su['ctlinit-tmpfs']['median_ms'], 'ms')}"
         row("startup", "startup `INIT -- /bin/true` (median wall)", "ms", vals, "tini", 0.84,
-            floor=su["bare"]["median_ms"], extra=extra, short="startup INIT -- /bin/true")
+            floor=su["bare"]["median_ms"], extra=extra, short="startup INIT -- /bin/true",
+            arr=f"host, own session; ctlinit's PID file on {disk_s}")
     sz = res.get("size")
     if sz:
         vals = {k: sz[k]["kib"] for k in ["ctlinit", "tini-static", "catatonit"]}
-        row("size", "static stripped binary (ratio to tini-static)", "KiB", vals, "tini-static", 1.0, digits=0,
-            extra=f"dynamic, for reference: tini {sz['tini']['kib']:.0f} KiB, dumb-init {sz['dumb-init']['kib']:.0f} KiB",
-            short="static stripped binary size")
+        extra = f"dynamic, for reference: tini {sz['tini']['kib']:.0f} KiB, dumb-init {sz['dumb-init']['kib']:.0f} KiB"
+        br = res.get("size_breakdown") or {}
+        if br.get("crates"):
+            extra += "; biggest contributors (" + br["tool"] + "): " + ", ".join(
+                f"{c['name']} {c['size'] / 1024:.0f} KiB" for c in br["crates"][:5]) + " (bench/results/size.md)"
+        row("size", "static stripped binary (ratio to tini-static)", "KiB", vals, "tini-static", absolute=691.0,
+            digits=0, extra=extra, short="static stripped binary size", arr="musl release build, `strip --strip-all`")
     idle = res.get("idle")
     if idle:
-        names = ["ctlinit", "tini", "tini-static", "dumb-init", "catatonit"]
-        row("rss", "idle RSS (VmRSS)", "KiB", {k: idle[k]["rss_kib"] for k in names}, "tini", 1.0, digits=0,
-            short="idle RSS")
-        row("idle_ticks", f"idle CPU ticks over {res['config']['idle_secs']:g} s", "",
-            {k: idle[k]["ticks"] for k in names}, "tini", absolute=0, digits=0)
-        row("idle_csw", f"idle context switches over {res['config']['idle_secs']:g} s", "",
-            {k: idle[k]["csw"] for k in names}, "tini", absolute=0, digits=0, short="idle context switches")
+        row("rss", "idle RSS (VmRSS)", "KiB", {k: idle[k]["rss_kib"] for k in inits}, "tini", 1.0, digits=0,
+            short="idle RSS", arr="host, own session, daemon `sleep`")
+        row("idle_ticks", f"idle CPU ticks over {cfg.get('idle_secs', 0):g} s", "",
+            {k: idle[k]["ticks"] for k in inits}, "tini", absolute=0, digits=0, arr="host, own session")
+        row("idle_csw", f"idle context switches over {cfg.get('idle_secs', 0):g} s", "",
+            {k: idle[k]["csw"] for k in inits}, "tini", absolute=0, digits=0, short="idle context switches",
+            arr="host, own session")
         o = idle.get("ctlinit-opts")
         if o:
             row("idle_csw_opts", "… ctlinit with `--port --watch --reload-signal --restart` (ready)", "",
                 {"ctlinit": o["csw"]}, None, absolute=0, digits=0,
-                extra=f"ticks {o['ticks']:.0f}, RSS {o['rss_kib']:.0f} KiB")
+                extra=f"ticks {o['ticks']:.0f}, RSS {o['rss_kib']:.0f} KiB", arr="host, own session")
     sg = res.get("signal")
     if sg:
-        vals = {k: sg[k]["p50_us"] for k in ["ctlinit", "tini", "tini-static", "dumb-init", "catatonit"]}
-        row("signal", "signal forwarding round trip p50", "µs", vals, "tini", 0.95, floor=sg["floor"]["p50_us"],
-            short="signal forwarding round trip p50")
+        cgi = sg.get("cgroup_info") or {}
+        arrs = [("host", "", "host: each init in its own session (own autogroup)"),
+                ("cgroup", "_cg", f"one cpu cgroup (v{cgi.get('version') or '?'}) holding sender, init and daemon")]
+        for a, suffix, arr in arrs:
+            d = sg.get(a)
+            if not d:
+                st = (sg.get("status") or {}).get(a, "not measured")
+                row("signal_p50" + suffix, f"signal forwarding round trip p50 — {arr}", "µs", {"ctlinit": None},
+                    None, extra=f"not measured: {st}", arr=arr)
+                continue
+            vals = {k: d[k]["p50_us"] for k in inits}
+            peers = [vals[k] for k in ("tini", "dumb-init", "catatonit") if vals.get(k) is not None]
+            fastest = min(peers) if peers else None
+            fname = next((k for k in ("tini", "dumb-init", "catatonit") if vals.get(k) == fastest), "?")
+            lost = sum(d[k]["lost"] for k in d)
+            row("signal_p50" + suffix, f"signal forwarding round trip p50 — {arr}", "µs", vals, "tini",
+                absolute=fastest, floor=d["floor"]["p50_us"], short=f"signal forwarding p50, {'host (own sessions)' if a == 'host' else 'one cpu cgroup'}", arr=arr,
+                target=f"{TARGETS['signal_p50' + suffix]} (here {fname} {fmt(fastest, 'µs')})",
+                extra=(f"{lost} echo(s) lost" if lost else None))
+            vals = {k: d[k]["p99_us"] for k in inits}
+            row("signal_p99" + suffix, f"signal forwarding round trip p99 — {arr}", "µs", vals, "tini", 1.05,
+                floor=d["floor"]["p99_us"], short=f"signal forwarding p99, {'host (own sessions)' if a == 'host' else 'one cpu cgroup'}", arr=arr)
     rp = res.get("reap")
     if rp:
         vals = {k: rp[k]["cpu_ms_per_1000"] for k in rp}
         n = min((rp[k].get("orphans") or 0) for k in rp)
         row("reap", f"reaping: init CPU per 1000 orphans (PID 1, {n:.0f} orphans)", "ms", vals, "tini", 1.0,
-            short="reaping: init CPU per 1000 orphans")
-        row("zombies", "reaping: zombies left", "", {k: rp[k]["zombies"] for k in rp}, None, absolute=0, digits=0)
+            short="reaping: init CPU per 1000 orphans", arr="PID 1 (`unshare --pid`)")
+        row("zombies", "reaping: zombies left", "", {k: rp[k]["zombies"] for k in rp}, None, absolute=0, digits=0,
+            arr="PID 1 (`unshare --pid`)")
     st = res.get("stop")
     if st:
-        vals = {k: st[k]["p50_ms"] for k in st if k in COLS}
-        extra = None
+        peers = {k: st[k]["p50_ms"] for k in inits if k in st and k != "ctlinit"}
+        un = st.get("unlink") or {}
+        ud = disk_label(un.get("disk_fs"), un.get("disk_dir"))
         if "ctlinit-tmpfs" in st:
-            extra = f"ctlinit with its PID file on tmpfs: {fmt(st['ctlinit-tmpfs']['p50_ms'], 'ms')}"
-        row("stop", "stop latency p50 (TERM → init exited, PID 1)", "ms", vals, "tini", 0.92, extra=extra,
-            short="stop latency p50")
+            row("stop", "stop latency p50 (TERM → init exited, PID 1), ctlinit's PID file + lock on tmpfs", "ms",
+                dict(peers, ctlinit=st["ctlinit-tmpfs"]["p50_ms"]), "tini", 0.92, short="stop latency p50 (tmpfs)",
+                arr="PID 1 (`unshare --pid`); PID file + lock in /dev/shm (tmpfs)")
+        if "ctlinit" in st:
+            ctl_d, ctl_t = st["ctlinit"]["p50_ms"], (st.get("ctlinit-tmpfs") or {}).get("p50_ms")
+            diff = None if ctl_d is None or ctl_t is None else (ctl_d - ctl_t) * 1000
+            row("stop_disk", f"… ctlinit's PID file + lock on {ud}; unlink(2) there, right after a rename "
+                f"over the file as at ctlinit's exit: {fmt(un.get('unlink_disk_us'), 'µs')} median", "ms", dict(peers, ctlinit=ctl_d), "tini",
+                short="stop latency p50 (disk)", arr=f"PID 1 (`unshare --pid`); PID file + lock on {ud}",
+                extra=f"PID file I/O on a 160-byte file, medians of {un.get('n', 0)} in this run, {ud} vs tmpfs: "
+                      f"unlink(2) right after a rename over it (ctlinit's exit) {fmt(un.get('unlink_disk_us'), 'µs')} "
+                      f"(p90 {fmt(un.get('unlink_disk_p90_us'), 'µs')}) vs {fmt(un.get('unlink_tmpfs_us'), 'µs')}; "
+                      f"that last write (temp file + rename over) {fmt(un.get('replace_disk_us'), 'µs')} vs "
+                      f"{fmt(un.get('replace_tmpfs_us'), 'µs')}; unlink(2) of a file not replaced "
+                      f"{fmt(un.get('unlink_plain_disk_us'), 'µs')} vs {fmt(un.get('unlink_plain_tmpfs_us'), 'µs')}; "
+                      f"ctlinit's p50 on disk − on tmpfs: {fmt(diff, 'µs')}")
     rs = res.get("restart")
     if rs:
         vals = {k: rs[k]["median_ms"] for k in ["ctlinit", "supervisord", "runsv", "s6", "docker"] if k in rs}
@@ -1089,36 +1549,55 @@ def build_rows(res):
             g = ", ".join(f"{x:.0f}" for x in rs["docker"]["gaps_ms"])
             extra = (extra + "; " if extra else "") + f"docker's gaps (its delay doubles from 100 ms): {g} ms"
         row("restart", "restart gap after a crash (`--backoff 10ms:10ms`), median", "ms", vals, "runsv",
-            absolute=12.0, note="ratios to runsv", extra=extra, short="restart gap after a crash")
+            absolute=12.0, note="ratios to runsv", extra=extra, short="restart gap after a crash",
+            arr=f"host, all supervisors side by side; ctlinit's PID file on {disk_s}")
         dbl = rs.get("ctlinit-doubling")
         if dbl:
             g = ", ".join(f"{x:.0f}" for x in dbl["gaps_ms"][:10])
             row("restart_doubling", "… `--backoff 10ms` as given (doubles, max 30 s): gap − scheduled backoff",
                 "ms", {"ctlinit": dbl["median_overhead_ms"]}, None, absolute=2.0,
-                extra=f"gaps {g} ms", short="restart: gap − scheduled backoff")
+                extra=f"gaps {g} ms", short="restart: gap − scheduled backoff", arr="host, side by side")
+    wd = res.get("watchdog")
+    if wd:
+        c = wd["config"]
+        row("watchdog", f"watchdog restart gap: missed deadline → next generation ready "
+            f"(`--watchdog {c['watchdog_ms']}ms --backoff 10ms:10ms`), median", "ms", {"ctlinit": wd["median_ms"]},
+            None, short="watchdog: missed deadline → next ready", arr=f"host; PID file on {disk_s}",
+            extra=f"p90 {fmt(wd['p90_ms'], 'ms')}, max {fmt(wd['max_ms'], 'ms')} over {wd['n']}; of which deadline "
+                  f"→ TERM at the daemon {fmt(wd['deadline_to_term_median_ms'], 'ms')}, TERM → next READY=1 "
+                  f"{fmt(wd['term_to_ready_median_ms'], 'ms')} (includes the 10 ms backoff)")
+    dr = res.get("drain")
+    if dr:
+        row("drain", f"drain accuracy: TERM → daemon's TERM − `--stop-delay {dr['requested_ms']}ms`, median",
+            "ms", {"ctlinit": dr["median_ms"]}, None, short="drain: delay − requested",
+            arr=f"host; PID file on {disk_s}",
+            extra=f"max {fmt(dr['max_ms'], 'ms')}, min {fmt(dr['min_ms'], 'ms')} over {dr['n']}"
+                  + (" — **negative: forwarded early**" if dr["min_ms"] is not None and dr["min_ms"] < 0 else ""))
+    if rs:
         vals = {k: rs[k]["rss_kib"] for k in ["ctlinit", "supervisord", "runsv", "s6"] if k in rs}
         row("sup_rss", "supervisor RSS while restarting (median)", "KiB", vals, "runsv", 1.0, digits=0,
-            note="ratios to runsv", short="supervisor RSS while restarting")
+            note="ratios to runsv", short="supervisor RSS while restarting", arr="host, side by side")
     ho = res.get("handoff")
     if ho:
         row("handoff", "port handoff: old port released → new generation spawned", "ms",
             {"ctlinit": ho["median_ms"]}, None, absolute=25.0,
             extra=f"→ new generation listening: {fmt(ho['to_listening_median_ms'], 'ms')}",
-            short="port handoff")
+            short="port handoff", arr=f"host; PID file on {disk_s}")
     return rows
 
 
 def markdown(rows, res):
     cols = [c for c in COLS if any(r["cells"].get(c) for r in rows)]
-    hdr = ["figure"] + cols + ["floor", "ctlinit ratio", "target", "result"]
+    hdr = ["figure"] + cols + ["floor", "ctlinit ratio", "target", "result", f"before ({BASELINE_REV})"]
     out = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
     for r in rows:
         cr = r["ctl_ratio"]
         crs = "" if cr is None or r["ref"] is None else f"{cr:.2f}× {r['ref']}"
+        verdict = r["verdict"] or ""
+        if verdict == "MISS":
+            verdict = "**MISS**"
         cells = [r["figure"]] + [r["cells"].get(c, "") for c in cols] + \
-            [r["floor"], crs, r["target"], r["verdict"] or ""]
-        if r["verdict"] == "MISS":
-            cells[-1] = "**MISS**"
+            [r["floor"], crs, r["target"], verdict, r["baseline"]]
         out.append("| " + " | ".join(cells) + " |")
     notes = []
     for r in rows:
@@ -1126,7 +1605,47 @@ def markdown(rows, res):
             notes.append(f"- {r['figure']}: {r['extra']}")
     if res.get("docker_status") and res["docker_status"] != "ok":
         notes.append(f"- **docker: {res['docker_status']}**")
+    sg = res.get("signal") or {}
+    for a, st in (sg.get("status") or {}).items():
+        if st != "ok":
+            notes.append(f"- **signal, {a} arrangement: {st}**")
     return "\n".join(out), "\n".join(notes)
+
+
+def machine_line(res):
+    m = res["machine"]
+    la = m.get("loadavg_end") or [0]
+    return (f"{m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}, load average {m['loadavg_start'][0]:.2f} "
+            f"at the start, {la[0]:.2f} at the end")
+
+
+def readme_table(rows, res):
+    """The compact table the README quotes: ctlinit, its reference, the
+    target, and where each number comes from."""
+    m = res["machine"]
+    lines = [
+        f"<!-- generated by bench/run.sh{' --quick' if res['mode'] == 'quick' else ''}: "
+        "bench/results/README-table.md -->",
+        f"Measured by `bench/run.sh`{' --quick (few iterations: noisy, not for quoting)' if res['mode'] == 'quick' else ''}"
+        f" on {res['date']}, ctlinit {res['ctlinit_rev']}, on {machine_line(res)}"
+        ". Peers: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(m["peer_versions"].items())) + ".",
+        "",
+        "| figure | ctlinit | reference (same run) | ratio | target | result | arrangement |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        v = r["values"].get("ctlinit")
+        ctl = fmt(v, r["unit"], r["digits"])
+        ref = ""
+        if r["ref"]:
+            ref = f"{r['ref']} {fmt(r['values'].get(r['ref']), r['unit'], r['digits'])}"
+        rat = "" if r["ctl_ratio"] is None or not r["ref"] else f"{r['ctl_ratio']:.2f}×"
+        verdict = r["verdict"] or "—"
+        if verdict == "MISS":
+            verdict = "**MISS**"
+        lines.append("| " + " | ".join([r["short"], ctl, ref, rat, r["target"], verdict, r["arrangement"]]) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def svg_chart(rows):
@@ -1213,19 +1732,26 @@ def svg_chart(rows):
 
 def results_md(table, notes, res, quick):
     m = res["machine"]
+    sg = res.get("signal") or {}
+    cgi = sg.get("cgroup_info") or {}
+    un = (res.get("stop") or {}).get("unlink") or {}
+    disk = res.get("disk_fs") or {}
+    disk_s = disk_label(disk.get("fs"), disk.get("dir"))
     lines = [
         "# ctlinit benchmarks",
         "",
         f"One {'quick ' if quick else ''}run of `bench/run.sh`{' --quick' if quick else ''} on "
         f"{res['date']} — ctlinit {res['ctlinit_rev']}.",
-        f"Machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}, load average "
-        f"{m['loadavg_start'][0]:.2f} at the start and {m.get('loadavg_end', [0])[0]:.2f} at the end "
+        f"Machine: {machine_line(res)} "
         "(shared with other workers: absolute numbers are noisy, only the ratios within this run mean anything).",
         "Peers: " + ", ".join(f"{k} {v}" for k, v in sorted(m["peer_versions"].items())) + ".",
         "",
-        "Each cell is the tool's median (ratio to the figure's reference in brackets: tini for the init figures, "
-        "tini-static for the size, runsv for the supervisor figures); *floor* is the same measurement without an "
-        "init. PASS/MISS compares ctlinit with the target of issue 5.",
+        "Each cell is the tool's median (or the percentile the row names; ratio to the figure's reference in "
+        "brackets: tini for the init figures, tini-static for the size, runsv for the supervisor figures); "
+        "*floor* is the same measurement without an init. PASS/MISS compares ctlinit with the targets of "
+        f"issue 12 (\"no regression\" = the bar of issue 5 still holds); *before* is ctlinit in the last "
+        f"committed full run ({BASELINE_REV}). The table the README quotes, with the arrangement of every "
+        "number, is `bench/results/README-table.md` (`bench/run.sh --readme` prints it).",
         "",
         table,
         "",
@@ -1237,17 +1763,36 @@ def results_md(table, notes, res, quick):
         "",
         "Everything runs in one invocation, interleaved (A B C A B C …) or side by side in one time window; "
         "every process is started under a timeout and cleaned up by PID. Helpers are the small C programs in "
-        "`bench/helpers/`, built static by the script.",
+        "`bench/helpers/`, built static by the script. Unless a row says otherwise, each init is started in its "
+        "own session (`setsid`, as `docker run` starts a container's first process; on the host that also "
+        "gives each its own scheduler autogroup), and ctlinit's `--pidfile` (with its lock beside it) is in a "
+        f"temp dir on {disk_s}. ctlinit starts its daemon in a process group of its own inside ctlinit's session "
+        "(`setpgid`, no `setsid`: the daemon shares ctlinit's autogroup), as tini and catatonit do; dumb-init "
+        "gives its child a session of its own.",
         "",
         "- **startup**: `spawnloop` runs `INIT -- /bin/true` for every init in turn (and bare `/bin/true` as the "
         "floor), posix_spawn to reaped, std streams on /dev/null; outside a PID namespace (`tini -s`, ctlinit and "
-        "catatonit subreaper by themselves). ctlinit gets `--pidfile` in a temp dir on the same file system as "
-        "/tmp; the tmpfs line shows how much of its cost is PID file and lock I/O.",
-        "- **size**: the binary copied and `strip --strip-all`ed; only static binaries are compared.",
+        "catatonit subreaper by themselves). The tmpfs line shows how much of ctlinit's cost is PID file and "
+        "lock I/O.",
+        "- **size**: the binary copied and `strip --strip-all`ed; only static binaries are compared. The "
+        "breakdown (`bench/results/size.md`) is `cargo bloat --crates` and `cargo bloat` (functions) on a copy "
+        "of the same musl release build kept with its symbols (`CARGO_PROFILE_RELEASE_STRIP=false`, own target "
+        "dir), or `nm --size-sort` of that copy when cargo-bloat is missing.",
         "- **idle**: every init runs `sleep 3600` at the same time; after 1 s of settling, utime+stime and "
         "voluntary+nonvoluntary context switches from `/proc/PID/{stat,status}` over the window, VmRSS at its end.",
         "- **signal**: every init runs `echo`, which writes one byte to a FIFO per SIGUSR1; `sigrtt` (C) sends "
-        "SIGUSR1 to each init in turn and times the byte's arrival; the floor sends it to a bare `echo` directly.",
+        "SIGUSR1 to each init in turn and times the byte's arrival (p50 and p99 of "
+        f"{res['config']['sig_rounds']} round trips per init and arrangement); the floor sends it to a bare "
+        "`echo` directly. Two arrangements, alternated in blocks: *host* — each init in its own session at the "
+        "root of the cpu hierarchy, so the kernel puts each session in its own autogroup; *one cpu cgroup* — "
+        f"the bench moves itself into a new child cgroup of the cpu controller ("
+        + (f"cgroup v{cgi['version']}, under `{cgi.get('parent')}`" if cgi.get("version") else
+           "cgroup v1 `cpu` hierarchy, or v2 with cpu enabled")
+        + "), so the sender, every init and every daemon started from it are in "
+        "that one cgroup (where autogroups do not apply), as all the processes of a container are; it moves "
+        "back and removes the cgroup afterwards (the JSON records the cpu cgroup and autogroup of every init and "
+        "daemon in both arrangements). The p50 target is the fastest of tini, dumb-init and catatonit "
+        "in the same run and arrangement; the p99 target 1.05× tini.",
         "- **reaping**: `unshare --pid --fork --mount-proc INIT -- storm N WAVE`: a middle process forks WAVE "
         "children that exit at once and, once they are all zombies, exits itself, so WAVE zombies are orphaned "
         "to PID 1 at once; storm waits until /proc shows no process but PID 1 and itself (no zombie left), "
@@ -1256,7 +1801,15 @@ def results_md(table, notes, res, quick):
         "alive when orphaned make every init's wait4 walk them all at each wake-up; how many there are is a "
         "scheduling race that swamps the init's own cost, so that variant, `storm ... live`, is not in the table.)",
         "- **stop**: `unshare … INIT -- termchild` (exits 0 on TERM, leaves nothing); TERM to the init's host PID, "
-        "time until its pidfd reports the exit (for a namespace's PID 1 that is after every process in it is gone).",
+        "time until its pidfd reports the exit (for a namespace's PID 1 that is after every process in it is "
+        "gone). ctlinit runs twice per round: with its PID file and lock in `/dev/shm` (tmpfs; the target row) "
+        f"and on {disk_s} (its exit then includes the PID file's unlink, whose cost depends on the file "
+        "system). Each round also times, on both file systems, what ctlinit does to its PID file on its way "
+        "out, on a 160-byte file put in a new directory as ctlinit puts it (temp file, rename over the "
+        "path, no fsync): the last record written over it, then `unlink(2)` right after (on ext4 a rename "
+        "over an existing file starts writeback of the new data, auto_da_alloc, which that unlink can wait "
+        "for), and, for comparison, `unlink(2)` of a file that was not replaced; medians of "
+        f"{un.get('n', 0)} are beside the disk row.",
         "- **restart gap**: `crashloop` appends CLOCK_MONOTONIC stamps at start and just before `exit(1)`; gap = "
         "next start − previous exit. All supervisors restart side by side in one window: supervisord "
         "(`startsecs=0`, `autorestart=true`, config/socket/pidfile in a temp dir), runsv and s6-supervise with the "
@@ -1267,6 +1820,18 @@ def results_md(table, notes, res, quick):
         "with the default MAX 30 s, so it doubles (SPEC §2); the fixed 10 ms figure is the one comparable with "
         "the target, and the doubling run is reported as its gap minus the backoff ctlinit scheduled. RSS is "
         "sampled every 50 ms while each supervisor restarts.",
+        f"- **watchdog restart gap**: ctlinit `--ready notify --watchdog {WDOG_MS}ms --restart always --backoff "
+        f"10ms:10ms --max-restarts 0 -- wdog`; each generation of `wdog` stamps its start, sends `READY=1` to "
+        f"`$NOTIFY_SOCKET` (stamp R), sends `WATCHDOG=1` {WDOG_KEEPALIVES} times {WDOG_INTERVAL_MS} ms apart "
+        "(stamp K after each `sendto`), then goes silent and stamps the TERM that ctlinit's watchdog stop sends "
+        f"(T). Gap = next generation's R − (last K + {WDOG_MS} ms), i.e. missed deadline → next generation "
+        "ready; it includes the 10 ms backoff (the watchdog stop is a failed run, SPEC §2), the stop of the "
+        "old generation and the spawn of the new one. Median over "
+        f"{res['config']['wdog_gaps']} restarts; deadline → T and T → next R are in the notes.",
+        f"- **drain accuracy**: ctlinit `--stop-delay {DRAIN_MS}ms -- termchild FIFO LOG`; once the daemon is "
+        "ready, TERM goes to ctlinit at a CLOCK_MONOTONIC stamp, `termchild` stamps the TERM ctlinit forwards "
+        f"when the drain ends; figure = (daemon's stamp − send stamp) − {DRAIN_MS} ms, median, max and min over "
+        f"{res['config']['drain_rounds']} runs (a negative value would be a drain cut short).",
         "- **port handoff**: ctlinit `--port P --reload-signal HUP -- portd P`; `portd` logs when it starts, "
         "listens, and closes its listener on TERM; each HUP is sent once the previous generation is ready "
         "(PID file); handoff = new generation's start − old generation's close.",
@@ -1275,12 +1840,130 @@ def results_md(table, notes, res, quick):
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------ size breakdown
+
+MUSL = "x86_64-unknown-linux-musl"
+
+
+def size_breakdown(top=15):
+    """The biggest contributors to the musl release binary: build a copy
+    with symbols in its own target dir, then cargo-bloat (crates and
+    functions), else nm --size-sort. Returns a dict; writes size.md."""
+    if not shutil.which("cargo"):
+        raise BenchError("size breakdown: cargo not found")
+    # its own target dir (under CARGO_TARGET_DIR when set), so the stripped
+    # artefact run.sh measures is never rebuilt with other settings
+    tdir = os.environ.get("CTLINIT_SYMBOLS_TARGET_DIR") or os.path.join(
+        os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "bench-symbols")
+    env = dict(os.environ, CARGO_TARGET_DIR=tdir, CARGO_PROFILE_RELEASE_STRIP="false",
+               CARGO_PROFILE_RELEASE_DEBUG="false")
+    build = ["cargo", "build", "-q", "--release", "--target", MUSL, "--bin", "ctlinit"]
+    log(f"size breakdown: musl release build with symbols in {tdir}")
+    run(build, timeout=1800, env=env, cwd=ROOT)
+    binp = os.path.join(tdir, MUSL, "release", "ctlinit")
+    out = {"binary": binp, "bytes": os.path.getsize(binp), "crates": [], "functions": []}
+    bloat = shutil.which("cargo-bloat")
+    if bloat:
+        base = ["cargo", "bloat", "--release", "--target", MUSL, "--bin", "ctlinit", "--message-format", "json",
+                "-n", str(top)]
+        try:
+            rc = run(base + ["--crates"], timeout=1800, env=env, cwd=ROOT)
+            rf = run(base[:-1] + ["0"], timeout=1800, env=env, cwd=ROOT)  # every function
+            jc = json.loads(rc.stdout.strip().splitlines()[-1])
+            jf = json.loads(rf.stdout.strip().splitlines()[-1])
+            out["tool"] = "cargo-bloat"
+            out["text_bytes"] = jc.get("text-section-size")
+            out["file_bytes"] = jc.get("file-size")
+            out["crates"] = [{"name": c["name"], "size": c["size"]} for c in jc.get("crates", [])][:top]
+            funcs = [{"name": f["name"], "crate": f.get("crate") or "", "size": f["size"]}
+                     for f in jf.get("functions", [])]
+            funcs.sort(key=lambda f: -f["size"])
+            out["functions"] = funcs[:top]
+            out["groups"] = symbol_groups(funcs)
+        except (BenchError, ValueError, KeyError, IndexError) as e:
+            log(f"size breakdown: cargo bloat did not work ({e}); falling back to nm")
+    if not out["crates"]:
+        r = run(["nm", "--size-sort", "-S", "-C", "--radix=d", binp], timeout=120)
+        syms = []
+        for line in r.stdout.splitlines():
+            parts = line.split(None, 3)
+            if len(parts) == 4 and parts[2].lower() in "tw":
+                syms.append((int(parts[1]), parts[3]))
+        syms.sort(reverse=True)
+        crates = {}
+        for sz, name in syms:
+            n = name.lstrip("<&*")
+            crate = n.split("::", 1)[0] if "::" in n else "[C / musl / unmangled]"
+            crates[crate] = crates.get(crate, 0) + sz
+        out["tool"] = "nm --size-sort (text symbols)"
+        out["text_bytes"] = sum(sz for sz, _ in syms)
+        out["crates"] = [{"name": k, "size": v} for k, v in sorted(crates.items(), key=lambda kv: -kv[1])][:top]
+        out["functions"] = [{"name": n, "crate": "", "size": sz} for sz, n in syms[:top]]
+    return out
+
+
+# Parts of the binary worth naming, by symbol name (a symbol counts once,
+# in the first group it matches).
+SYMBOL_GROUPS = [
+    ("std's backtrace printing (gimli, addr2line, miniz_oxide, rustc_demangle, backtrace_rs)",
+     ("gimli", "addr2line", "miniz_oxide", "rustc_demangle", "backtrace_rs", "backtrace::")),
+    ("libunwind (C++)", ("libunwind", "_Unwind_", "unw_")),
+    ("formatting (core::fmt)", ("core::fmt",)),
+]
+
+
+def symbol_groups(funcs):
+    sizes = {name: 0 for name, _ in SYMBOL_GROUPS}
+    for f in funcs:
+        for name, keys in SYMBOL_GROUPS:
+            if any(k in f["name"] for k in keys):
+                sizes[name] += f["size"]
+                break
+    return [{"name": k, "size": v} for k, v in sizes.items()]
+
+
+def size_md(br, res):
+    text = br.get("text_bytes") or 0
+    lines = [
+        "# ctlinit: what the static musl binary is made of",
+        "",
+        f"Generated by `bench/run.sh` on {res['date']}, ctlinit {res['ctlinit_rev']}: {br['tool']} on the musl "
+        f"release build kept with its symbols (`{os.path.relpath(br['binary'], ROOT)}`, {br['bytes'] / 1024:.0f} "
+        f"KiB unstripped; .text {text / 1024:.0f} KiB). The shipped binary is the same build stripped"
+        + (f" ({res['size']['ctlinit']['kib']:.0f} KiB)." if res.get("size") else "."),
+        "",
+        f"## Top {len(br['crates'])} crates (share of .text)",
+        "",
+        "| # | crate | size | share |",
+        "|---|---|---|---|",
+    ]
+    for i, c in enumerate(br["crates"], 1):
+        share = f"{100 * c['size'] / text:.1f} %" if text else ""
+        lines.append(f"| {i} | {c['name']} | {c['size'] / 1024:.1f} KiB | {share} |")
+    lines += ["", "`[Unknown]` is what cargo-bloat cannot give a crate: the C and C++ parts linked in statically "
+              "(musl libc, libunwind)."]
+    if br.get("groups"):
+        lines += ["", "## Parts across crates (by symbol name)", "", "| part | size | share |", "|---|---|---|"]
+        for g in br["groups"]:
+            share = f"{100 * g['size'] / text:.1f} %" if text else ""
+            lines.append(f"| {g['name']} | {g['size'] / 1024:.1f} KiB | {share} |")
+    lines += ["", f"## Top {len(br['functions'])} symbols", "", "| # | symbol | crate | size |", "|---|---|---|---|"]
+    for i, f in enumerate(br["functions"], 1):
+        name = f["name"].replace("|", "\\|")
+        if len(name) > 110:
+            name = name[:107] + "…"
+        lines.append(f"| {i} | `{name}` | {f['crate']} | {f['size'] / 1024:.1f} KiB |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     global TMP, VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="few iterations, fewer orphans (smoke check, < 1 min)")
     ap.add_argument("--ctlinit", required=True, help="the static release ctlinit binary")
-    ap.add_argument("--only", default="", help="comma-separated subset: startup,size,idle,signal,reap,stop,restart,handoff")
+    ap.add_argument("--only", default="", help="comma-separated subset: " + ",".join(PHASES))
+    ap.add_argument("--readme", action="store_true",
+                    help="also print the README's table (always written to bench/results/README-table.md)")
     ap.add_argument("--no-docker", action="store_true", help="skip the Docker restart-policy figure")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -1311,15 +1994,25 @@ def main():
             "ctlinit": args.ctlinit,
             "ctlinit_rev": git_rev(),
         }
+        fs, mnt = fs_type(TMP)
+        res["disk_fs"] = {"fs": fs, "mount": mnt, "dir": TMP}
         b = Bench(args, cfg, tools, helpers, args.ctlinit)
         b.res = res
         phases = [("startup", b.startup), ("size", b.size), ("idle", b.idle), ("signal", b.signals),
                   ("reap", b.reaping), ("stop", b.stop_latency), ("restart", b.restart),
-                  ("handoff", b.handoff)]
+                  ("watchdog", b.watchdog), ("drain", b.drain), ("handoff", b.handoff), ("bloat", b.bloat)]
+        assert [n for n, _ in phases] == PHASES
         only = [x for x in args.only.split(",") if x]
+        unknown = [x for x in only if x not in PHASES]
+        if unknown:
+            raise BenchError(f"--only: unknown figure(s) {','.join(unknown)} (known: {','.join(PHASES)})")
         errors = {}
         for name, fn in phases:
             if only and name not in only:
+                continue
+            if name == "bloat" and args.quick and not only:
+                log("size breakdown: skipped in --quick (it builds a second copy of ctlinit; "
+                    "run.sh --quick --only bloat does it)")
                 continue
             t0 = time.monotonic()
             try:
@@ -1346,6 +2039,12 @@ def main():
         md = results_md(table, notes, res, args.quick)
         with open(os.path.join(RESULTS, "RESULTS.md"), "w") as f:
             f.write(md)
+        readme = readme_table(rows, res)
+        with open(os.path.join(RESULTS, "README-table.md"), "w") as f:
+            f.write(readme)
+        if not args.quick and not only:
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M")
+            shutil.copyfile(os.path.join(RESULTS, "latest.json"), os.path.join(RESULTS, f"full-{stamp}.json"))
         if not args.quick and not only and not errors:
             with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
                 f.write(md)
@@ -1363,9 +2062,16 @@ def main():
         misses = [r for r in rows if r["verdict"] == "MISS"]
         print(f"{sum(r['verdict'] == 'PASS' for r in rows)} PASS, {len(misses)} MISS"
               + (f" ({', '.join(r['key'] for r in misses)})" if misses else "")
-              + f"; {res['elapsed_s']} s; JSON: bench/results/latest.json, chart: bench/results/ratios.svg")
+              + f"; {res['elapsed_s']} s; JSON: bench/results/latest.json, chart: bench/results/ratios.svg, "
+              "README table: bench/results/README-table.md"
+              + (", size breakdown: bench/results/size.md" if (res.get("size_breakdown") or {}).get("crates") else ""))
         if errors:
             print("errors: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+        if args.readme:
+            print()
+            print("README table (bench/results/README-table.md):")
+            print()
+            print(readme)
     except BenchError as e:
         log(f"FAILED: {e}")
         status = 1
