@@ -1417,7 +1417,42 @@ fn hostile_option_values_never_crash_ctlinit() {
     );
 }
 
+/// Signals ctlinit's parent left ignored (`nohup`, a shell's background
+/// job) are still received and forwarded (blocked signals are queued even
+/// when ignored), and an inherited SIG_IGN for SIGCHLD — which would make
+/// the kernel reap the daemon unseen — never hides the daemon's exit.
+fn inherited_ignored_signals_are_forwarded(mode: Mode) {
+    let dir = TestDir::new("inherited-ignores");
+    let mut ctl = Ctl::builder(&dir, mode)
+        .ignoring(&[libc::SIGHUP, libc::SIGUSR1, libc::SIGINT])
+        .fixture(&["sigprint"])
+        .spawn();
+    ok(ctl.wait_ready_pid(secs(T)));
+    for s in [libc::SIGHUP, libc::SIGUSR1] {
+        ctl.signal(s);
+        ok(wait_for_line(
+            &ctl.out,
+            |l| l == format!("signal {s}"),
+            secs(T),
+        ));
+    }
+    ctl.signal(libc::SIGINT);
+    assert_eq!(
+        ctl.wait_code(secs(T)),
+        Ok(130),
+        "INT stops it{}",
+        ctl.context()
+    );
+    let dir = TestDir::new("inherited-ignores-quick");
+    let mut ctl = Ctl::builder(&dir, mode)
+        .ignoring(&[libc::SIGCHLD, libc::SIGWINCH])
+        .fixture(&["exit", "3"])
+        .spawn();
+    assert_eq!(ctl.wait_code(secs(T)), Ok(3), "{}", ctl.context());
+}
+
 both_modes!(
+    inherited_ignored_signals_are_forwarded,
     stop_timeout_of_365_days_is_accepted_and_term_still_stops,
     watched_file_replaced_by_a_fifo_counts_as_missing,
     change_past_16_mib_of_a_watched_file_restarts,

@@ -72,7 +72,8 @@ pub struct OomReading {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DaemonExit {
     pub ended: Ended,
-    /// The memory cgroup's reading now (None without a readable cgroup).
+    /// The memory cgroup's reading now, taken for a death by SIGKILL
+    /// (None otherwise, or without a readable cgroup).
     pub oom: Option<OomReading>,
     /// The daemon's group held the terminal's foreground when it died.
     pub held_terminal: bool,
@@ -83,8 +84,6 @@ pub enum Event {
     /// Setup is done: start the first generation.
     Start {
         wall_ms: u64,
-        /// The memory cgroup's OOM counter before anything ran.
-        oom_kills: Option<u64>,
     },
     Signal(Received),
     /// After a reaping pass: whether ctlinit still has any child. Sent
@@ -107,6 +106,9 @@ pub enum Event {
     Spawned {
         pid: i32,
         wall_ms: u64,
+        /// The memory cgroup's OOM counter as the run begins (None without
+        /// a readable memory cgroup).
+        oom_kills: Option<u64>,
     },
     SpawnFailed(SpawnError),
     /// Answer to `Action::RunCheck`.

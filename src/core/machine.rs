@@ -248,11 +248,10 @@ impl Supervisor {
     }
 
     /// Whether the memory cgroup's OOM counter matters for a daemon that
-    /// ended so: for a SIGKILL (it may be the OOM killer's), or to keep the
-    /// baseline for a run that may follow. A stop's ordinary exit needs
-    /// neither, so the reads stay off the stop's path.
+    /// ended so: only a SIGKILL may be the OOM killer's (the baseline is
+    /// read as each run begins), so ordinary exits and stops read nothing.
     pub fn wants_oom_reading(&self, ended: Ended) -> bool {
-        ended == Ended::Signal(SIGKILL) || self.stop.is_none()
+        ended == Ended::Signal(SIGKILL)
     }
 
     /// Whether the spawn of `generation` is still what the machine wants:
@@ -271,9 +270,8 @@ impl Supervisor {
     /// The one entry point: feed an event, get the actions to perform.
     pub fn handle(&mut self, ev: Event, now: Time, out: &mut Vec<Action>) {
         match ev {
-            Event::Start { wall_ms, oom_kills } => {
+            Event::Start { wall_ms } => {
                 self.wall = (now, wall_ms);
-                self.oom_baseline = oom_kills;
                 self.enter_port_wait(vec![], now, out);
             }
             Event::Signal(r) => self.on_signal(r, now, out),
@@ -281,7 +279,14 @@ impl Supervisor {
             Event::DaemonExited(x) => self.on_daemon_exit(x, now, out),
             Event::Reaped { pid, ended } => self.on_reaped(pid, ended, now, out),
             Event::ChildStopped { pid, sig } => self.on_child_stopped(pid, sig, out),
-            Event::Spawned { pid, wall_ms } => self.on_spawned(pid, wall_ms, now, out),
+            Event::Spawned {
+                pid,
+                wall_ms,
+                oom_kills,
+            } => {
+                self.oom_baseline = oom_kills;
+                self.on_spawned(pid, wall_ms, now, out)
+            }
             Event::SpawnFailed(e) => self.on_spawn_failed(e, now, out),
             Event::CheckSpawned { pid } => self.on_check_spawned(pid, out),
             Event::CheckSpawnFailed(e) => {
@@ -1056,7 +1061,8 @@ impl Supervisor {
         self.sweep(sig, out);
     }
 
-    /// Whether the run that just ended was killed by the OOM killer (§8a).
+    /// Whether the run that just ended was killed by the OOM killer (§8a):
+    /// it died of SIGKILL and the counter grew since the run began.
     fn oom_check(&mut self, x: &DaemonExit) -> bool {
         let Some(reading) = x.oom else {
             return false;

@@ -13,8 +13,6 @@
 //! `None`: a missed report leaves the plain "killed by SIGKILL" message, which
 //! is still true, whereas a wrong cgroup could blame the OOM killer falsely.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use crate::core::events::OomReading;
@@ -57,6 +55,9 @@ pub struct Mount {
 /// /proc and cgroupfs files here are a few hundred bytes; the cap only guards
 /// against a surprise.
 const SMALL_FILE_CAP: u64 = 64 * 1024;
+
+/// The counter and limit files are a few lines: read as a run begins or ends.
+const COUNTER_CAP: u64 = 4096;
 /// mountinfo grows with every volume and can pass 64 KiB on a busy host
 /// (about 150 bytes a mount); cutting it short could drop the cgroup mounts.
 const MOUNTINFO_CAP: u64 = 1024 * 1024;
@@ -107,8 +108,8 @@ impl MemoryCgroup {
 
     /// Reads the counter and the limit now; None if the counter cannot be read.
     pub fn read(&self) -> Option<OomReading> {
-        let kills = oom_kill_count(&read_bounded(&self.counter, SMALL_FILE_CAP)?)?;
-        let limit = read_bounded(&self.limit, SMALL_FILE_CAP).and_then(|t| parse_limit(&t));
+        let kills = oom_kill_count(&read_bounded(&self.counter, COUNTER_CAP)?)?;
+        let limit = read_bounded(&self.limit, COUNTER_CAP).and_then(|t| parse_limit(&t));
         Some(OomReading { kills, limit })
     }
 }
@@ -276,17 +277,8 @@ pub fn candidates(self_cgroup: &str, mountinfo: &str) -> Vec<(Version, PathBuf)>
 /// Reads at most `cap` bytes; when the cap cuts a line, drops that partial
 /// line so that no parser sees a truncated path or number.
 fn read_bounded(path: &Path, cap: u64) -> Option<String> {
-    let mut buf = Vec::new();
-    File::open(path)
-        .ok()?
-        .take(cap)
-        .read_to_end(&mut buf)
-        .ok()?;
-    if buf.len() as u64 >= cap {
-        let end = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        buf.truncate(end);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    let mut buf = vec![0u8; cap as usize];
+    crate::os::procfs::read_small(path.to_str()?, &mut buf).map(str::to_owned)
 }
 
 #[cfg(test)]

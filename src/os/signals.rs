@@ -13,7 +13,7 @@
 //! has one thread and needs none of them).
 
 use crate::core::events::{Received, Target};
-use crate::core::signals::{CONTROL, MAX, SIGKILL, SIGSTOP};
+use crate::core::signals::{CONTROL, MAX, SIGCHLD, SIGKILL, SIGSTOP};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
@@ -43,13 +43,15 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Resets the handled signals to their default action (an inherited
-    /// SIG_IGN would discard them before they are queued), blocks them and
-    /// opens the signalfd. Called before anything is spawned, so nothing
-    /// that arrives later is lost.
+    /// Blocks the handled signals and opens the signalfd. Called before
+    /// anything is spawned, so nothing that arrives later is lost. A blocked
+    /// signal is queued even if an inherited disposition ignores it (the
+    /// kernel never discards what is blocked), so only SIGCHLD goes back to
+    /// its default: left ignored, the kernel would reap the daemon before
+    /// ctlinit could see how it ended.
     pub fn open() -> Result<Intake, String> {
         let mask = handled_mask();
-        reset_dispositions(mask);
+        reset_dispositions(bit(SIGCHLD));
         // SAFETY: rt_sigprocmask with a valid 8-byte set and no old set.
         let r = unsafe {
             libc::syscall(
@@ -163,10 +165,10 @@ fn received(signo: i32, sender: i32, code: i32, value: i32) -> Received {
     }
 }
 
-/// Every handled signal back to SIG_DFL. An all-zero kernel `sigaction`
+/// The signals of `mask` back to SIG_DFL. An all-zero kernel `sigaction`
 /// (handler, flags, restorer, mask: 32 bytes on x86_64 and aarch64) is
-/// SIG_DFL with no flags. SIGCHLD must not stay ignored, or the kernel
-/// would reap the daemon before ctlinit could see how it ended.
+/// SIG_DFL with no flags. (Resetting a signal whose default is to ignore it
+/// discards it if pending: only ever done before anything is pending.)
 pub fn reset_dispositions(mask: u64) {
     let dfl = [0u64; 4];
     for sig in 1..=MAX {

@@ -4,7 +4,7 @@
 //! ctlinit sits in one `rt_sigtimedwait` (or `ppoll`, with `--watch` or
 //! `--ready notify`) without a timeout.
 
-use crate::core::events::{Action, DaemonExit, Ending, Event, Received, Sender};
+use crate::core::events::{Action, DaemonExit, Ending, Event, OomReading, Received, Sender};
 use crate::core::time::Time;
 use crate::core::Supervisor;
 use crate::files::{lock::Lock, pidfile::PidFile};
@@ -34,7 +34,9 @@ pub struct Os {
     pub check: Vec<OsString>,
     /// ctlinit has a controlling terminal on stdin.
     pub tty: bool,
-    pub memory: Option<MemoryCgroup>,
+    /// The memory cgroup, looked for once the first daemon runs (outer
+    /// None: not looked for yet).
+    pub memory: Option<Option<MemoryCgroup>>,
     pub own_pid: i32,
     pub start: Instant,
 }
@@ -42,6 +44,14 @@ pub struct Os {
 impl Os {
     fn now(&self) -> Time {
         Time::at(self.start.elapsed())
+    }
+
+    /// The memory cgroup's OOM counter and limit now.
+    pub fn oom_reading(&mut self) -> Option<OomReading> {
+        self.memory
+            .get_or_insert_with(MemoryCgroup::find)
+            .as_ref()
+            .and_then(|c| c.read())
     }
 }
 
@@ -67,12 +77,7 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
         queue: VecDeque::new(),
     };
     let mut received = vec![];
-    let oom_kills = os.memory.as_ref().and_then(|c| c.read()).map(|r| r.kills);
-    let start = Event::Start {
-        wall_ms: wall_ms(),
-        oom_kills,
-    };
-    core.feed(start, os.now());
+    core.feed(Event::Start { wall_ms: wall_ms() }, os.now());
     loop {
         // Perform everything decided; answers go straight back to the core.
         while let Some(a) = core.queue.pop_front() {
@@ -117,7 +122,7 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
             continue;
         }
         let now = os.now();
-        reap(&mut core, &os, now);
+        reap(&mut core, &mut os, now);
         if os.watcher.as_mut().is_some_and(|w| w.take_events()) {
             core.feed(Event::WatchActivity, now);
         }
@@ -154,20 +159,20 @@ fn signals_arrived(core: &mut Core, os: &mut Os, received: &[Received]) -> bool 
 
 /// One reaping pass: every child that changed state, as facts for the core.
 /// Reaped on every wake, not only on SIGCHLD: they coalesce.
-fn reap(core: &mut Core, os: &Os, now: Time) {
+fn reap(core: &mut Core, os: &mut Os, now: Time) {
     let mut changes = vec![];
     let left = reaper::reap(&mut changes);
     core.feed(Event::Children { left }, now);
     for c in changes {
         let ev = match c {
             Change::Ended { pid, ended } if Some(pid) == core.m.daemon() => {
-                let oom = os
-                    .memory
-                    .as_ref()
-                    .filter(|_| core.m.wants_oom_reading(ended));
+                let oom = match core.m.wants_oom_reading(ended) {
+                    true => os.oom_reading(),
+                    false => None,
+                };
                 Event::DaemonExited(DaemonExit {
                     ended,
-                    oom: oom.and_then(|c| c.read()),
+                    oom,
                     held_terminal: os.tty && spawn::holds_terminal(pid),
                 })
             }

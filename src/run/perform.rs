@@ -30,10 +30,14 @@ pub fn perform(a: Action, os: &mut Os) -> Performed {
                 watchdog_pid,
             };
             match spawn::spawn(&spec) {
-                Ok(pid) => Answer(Event::Spawned {
-                    pid,
-                    wall_ms: wall_ms(),
-                }),
+                Ok(pid) => {
+                    // While the new daemon execs: the OOM counter as its run begins.
+                    Answer(Event::Spawned {
+                        pid,
+                        wall_ms: wall_ms(),
+                        oom_kills: os.oom_reading().map(|r| r.kills),
+                    })
+                }
                 Err(f) => {
                     error!("cannot start generation {generation}: {}", f.message);
                     Answer(Event::SpawnFailed(f.error))

@@ -9,7 +9,7 @@ use crate::core::config::{Host, ReadyMode};
 use crate::core::Supervisor;
 use crate::error::Error;
 use crate::files::{lock, paths, pidfile::PidFile};
-use crate::os::{cgroup, inotify, notify::NotifySocket, process, procfs, signals, spawn};
+use crate::os::{inotify, notify::NotifySocket, process, procfs, signals, spawn};
 use crate::run::event_loop::Os;
 use log::warn;
 use std::ffi::OsString;
@@ -66,7 +66,6 @@ pub fn prepare(cfg: Config) -> Result<(Supervisor, Os), Error> {
             warn!("--check: '{cmd}' is not an executable on PATH; every checked restart will be refused until it is");
         }
     }
-    let memory = cgroup::MemoryCgroup::find();
     let host = Host {
         pid: own_pid,
         start_ticks: procfs::own_start_ticks(),
@@ -91,7 +90,7 @@ pub fn prepare(cfg: Config) -> Result<(Supervisor, Os), Error> {
         check: cfg.settings.check.iter().map(OsString::from).collect(),
         command: cfg.command,
         tty: spawn::has_controlling_tty(),
-        memory,
+        memory: None,
         own_pid,
         start: std::time::Instant::now(),
     };

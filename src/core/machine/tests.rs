@@ -192,6 +192,8 @@ struct World {
     spawn_fail: VecDeque<SpawnError>,
     /// The next check cannot be spawned.
     check_fail: Option<SpawnError>,
+    /// The memory cgroup's OOM counter as each run begins.
+    oom_at_spawn: Option<u64>,
 }
 
 struct Driver {
@@ -316,6 +318,7 @@ impl Driver {
                         Event::Spawned {
                             pid,
                             wall_ms: WALL0 + self.at,
+                            oom_kills: self.world.oom_at_spawn,
                         }
                     }
                 };
@@ -456,9 +459,9 @@ impl Driver {
     }
 
     fn start_oom(&mut self, at: u64, oom_kills: Option<u64>) -> Vec<Action> {
+        self.world.oom_at_spawn = oom_kills;
         let ev = Event::Start {
             wall_ms: WALL0 + at,
-            oom_kills,
         };
         self.feed(ev, at)
     }
@@ -2380,12 +2383,13 @@ fn no_oom_kill_without_growth_without_sigkill_or_without_a_reading() {
 }
 
 #[test]
-fn the_oom_baseline_moves_with_every_exit() {
+fn the_oom_baseline_is_the_counter_as_each_run_begins() {
     let mut d = Driver::new(settings(Always));
     d.start_oom(0, Some(0));
-    // A sibling was OOM-killed while this run lived; the daemon died of TERM.
-    d.daemon_exit(oom_exit(Sig(15), Some(1)), false, 100);
+    // A sibling was OOM-killed while generation 1 lived; it died of TERM.
+    d.daemon_exit(oom_exit(Sig(15), None), false, 100);
     assert!(!d.sup.record().last_exit.unwrap().oom_kill);
+    d.world.oom_at_spawn = Some(1);
     d.wait_deadline();
     // Same counter at the next SIGKILL: not an OOM kill of this run.
     d.daemon_exit(oom_exit(Sig(9), Some(1)), false, 300);
@@ -2395,7 +2399,7 @@ fn the_oom_baseline_moves_with_every_exit() {
     let r = d.sup.record();
     assert_eq!((r.oom_kills, r.last_exit.unwrap().oom_kill), (1, true));
     d.wait_deadline();
-    d.daemon_exit(oom_exit(Code(1), Some(2)), false, 1000);
+    d.daemon_exit(oom_exit(Code(1), None), false, 1000);
     let r = d.sup.record();
     assert_eq!(
         (r.oom_kills, r.last_exit.unwrap().oom_kill),
@@ -3098,19 +3102,14 @@ fn the_spawn_env_leaves_out_what_the_host_does_not_have() {
 }
 
 #[test]
-fn the_oom_counter_is_read_for_a_sigkill_or_while_runs_may_follow() {
-    let mut d = running(settings(Always));
-    assert!(d.sup.wants_oom_reading(Sig(SIGTERM)), "a run may follow");
-    d.signal(SIGTERM, 100);
-    assert!(
-        !d.sup.wants_oom_reading(Sig(SIGTERM)),
-        "a stop's ordinary exit"
-    );
-    assert!(!d.sup.wants_oom_reading(Code(0)));
+fn the_oom_counter_is_read_at_a_run_end_only_for_a_sigkill() {
+    let d = running(settings(Always));
     assert!(
         d.sup.wants_oom_reading(Sig(SIGKILL)),
         "it may be the OOM killer's"
     );
+    assert!(!d.sup.wants_oom_reading(Sig(SIGTERM)));
+    assert!(!d.sup.wants_oom_reading(Code(0)));
 }
 
 #[test]
