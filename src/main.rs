@@ -55,11 +55,12 @@ fn main() {
                         c.restarts,
                         end.reason.as_str()
                     );
-                    let _ = std::io::stderr().write_all(summary.as_bytes());
+                    run::logbuf::flush_with(&summary);
                     exit(status)
                 }
                 Err(e) => {
                     log::error!("{e}");
+                    run::logbuf::flush();
                     exit(e.exit_code())
                 }
             }
@@ -70,7 +71,7 @@ fn main() {
 fn init_logging(level: LevelFilter) {
     env_logger::Builder::new()
         .filter_level(level)
-        .target(env_logger::Target::Stderr)
+        .target(env_logger::Target::Pipe(Box::new(run::logbuf::Collector)))
         .format(|buf, rec| match rec.level() {
             log::Level::Info => writeln!(buf, "ctlinit: {}", rec.args()),
             l => writeln!(

@@ -108,6 +108,7 @@ pub fn run(m: &mut Supervisor, mut os: Os) -> Ending {
                 warn!("cannot write PID file {}: {e}", pf.path().display());
             }
         }
+        crate::run::logbuf::flush();
         received.clear();
         if let Err(e) = wait(&os, core.m.deadline(), &mut received) {
             // Never a busy loop, never an exit that leaves the daemon unreaped.

@@ -2,6 +2,7 @@
 //! and performs what it decides.
 
 pub mod event_loop;
+pub mod logbuf;
 pub mod perform;
 pub mod setup;
 
