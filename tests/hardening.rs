@@ -40,18 +40,10 @@ fn os(v: &str) -> OsString {
 }
 
 /// What one short ctlinit run did.
-#[derive(Debug)]
-struct Outcome {
-    code: Option<i32>,
-    signal: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
+type Outcome = Ran;
 
 /// Runs `ctlinit ARGS` (subreaper mode, no implicit `--pidfile`, the
-/// harness's clean environment plus `envs`), bounded by `timeout`. `None`
-/// when it was still running then (it is killed, with its tree).
+/// harness's clean environment plus `envs`), bounded by `timeout`.
 fn run_os(
     dir: &TestDir,
     name: &str,
@@ -59,30 +51,7 @@ fn run_os(
     envs: &[(OsString, OsString)],
     timeout: Duration,
 ) -> Result<Outcome, String> {
-    let mut b = Ctl::builder(dir, Mode::Subreaper)
-        .no_pidfile()
-        .name(name)
-        .args(args);
-    for (k, v) in envs {
-        b = b.env(k, v);
-    }
-    let mut ctl = b.spawn();
-    let st = ctl.wait_exit(timeout);
-    let out = Outcome {
-        code: st.and_then(|s| s.code()),
-        signal: st.and_then(|s| s.signal()),
-        stdout: ctl.stdout_text(),
-        stderr: ctl.stderr_text(),
-        elapsed: ctl.started.elapsed(),
-    };
-    match st {
-        Some(_) => Ok(out),
-        None => Err(format!(
-            "ctlinit {args:?} (env {envs:?}) was still running after {timeout:?} \
-             (killed): stderr {:?}",
-            out.stderr
-        )),
-    }
+    try_run_ctlinit(dir, name, args, envs, timeout)
 }
 
 // ------------------------------------------------------------------ refusals

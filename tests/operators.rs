@@ -138,6 +138,7 @@ fn restart_verb(ctl: &Ctl, dir: &TestDir, name: &str) -> Ran {
             };
             let ran = Ran {
                 code: st.and_then(|s| s.code()),
+                signal: None,
                 stdout: fs::read_to_string(&out_p).unwrap_or_default(),
                 stderr: fs::read_to_string(&err_p).unwrap_or_default(),
                 elapsed: t0.elapsed(),

@@ -1056,21 +1056,29 @@ impl Drop for Ctl {
 #[derive(Debug)]
 pub struct Ran {
     pub code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
 }
 
 /// Runs ctlinit with `args` and extra `envs` (subreaper mode, no implicit
-/// --pidfile, FIXTURE_OUT=<dir>/out), waits at most `timeout`, kills it (and
-/// its tree) on timeout.
-pub fn run_ctlinit(
+/// --pidfile, FIXTURE_OUT=<dir>/out), waits at most `timeout`; on timeout
+/// kills it (and its tree) and says so in the error.
+pub fn try_run_ctlinit<A, K, V>(
     dir: &TestDir,
     name: &str,
-    args: &[&str],
-    envs: &[(&str, &str)],
+    args: &[A],
+    envs: &[(K, V)],
     timeout: Duration,
-) -> Ran {
+) -> Result<Ran, String>
+where
+    A: AsRef<OsStr> + std::fmt::Debug,
+    K: AsRef<OsStr> + std::fmt::Debug,
+    V: AsRef<OsStr> + std::fmt::Debug,
+{
+    use std::os::unix::process::ExitStatusExt;
     let mut b = Ctl::builder(dir, Mode::Subreaper)
         .no_pidfile()
         .name(name)
@@ -1082,15 +1090,28 @@ pub fn run_ctlinit(
     let st = ctl.wait_exit(timeout);
     let ran = Ran {
         code: st.and_then(|s| s.code()),
+        signal: st.and_then(|s| s.signal()),
         stdout: ctl.stdout_text(),
         stderr: ctl.stderr_text(),
         elapsed: ctl.started.elapsed(),
     };
-    if st.is_none() {
-        drop(ctl);
-        panic!("ctlinit {args:?} did not exit within {timeout:?}: {ran:?}");
+    match st {
+        Some(_) => Ok(ran),
+        None => Err(format!(
+            "ctlinit {args:?} (env {envs:?}) was still running after {timeout:?} (killed): {ran:?}"
+        )),
     }
-    ran
+}
+
+/// `try_run_ctlinit` that fails the test on a timeout.
+pub fn run_ctlinit(
+    dir: &TestDir,
+    name: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> Ran {
+    try_run_ctlinit(dir, name, args, envs, timeout).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Asserts that `got` lies in `[lo, hi]`, naming `what`.
