@@ -30,9 +30,12 @@ fn s(p: &Path) -> &str {
 
 /// Writes `body` to `<dir>/<name>` and returns the `--check` value that runs
 /// it (`sh <path>`: CMD is split on spaces, no shell).
+/// A `--check` command: a shell script that first counts its run in the
+/// test directory's `runs` file (see `runs`), then does `body`.
 fn check_script(dir: &TestDir, name: &str, body: &str) -> String {
     let p = dir.join(name);
-    fs::write(&p, body).unwrap();
+    let counted = format!("echo run >> '{}'\n{body}", s(&dir.join("runs")));
+    fs::write(&p, counted).unwrap();
     format!("sh {}", s(&p))
 }
 
@@ -170,15 +173,7 @@ fn check_failing_refuses_restart_and_passing_allows_it(mode: Mode) {
     let dir = TestDir::new("check-refuse");
     let conf = dir.join("conf");
     fs::write(&conf, "bad\n").unwrap();
-    let check = check_script(
-        &dir,
-        "check.sh",
-        &format!(
-            "echo run >> '{}'\ngrep -q good '{}'\n",
-            s(&dir.join("runs")),
-            s(&conf)
-        ),
-    );
+    let check = check_script(&dir, "check.sh", &format!("grep -q good '{}'\n", s(&conf)));
     let mut ctl = Ctl::builder(&dir, mode)
         .env("CTLINIT_LOG", "error")
         .args(["--restart", "always", "--reload-signal", "HUP"])
@@ -268,11 +263,7 @@ fn check_failing_refuses_restart_and_passing_allows_it(mode: Mode) {
 fn check_runs_while_the_daemon_serves(mode: Mode) {
     let dir = TestDir::new("check-serving");
     let port = free_port(70);
-    let check = check_script(
-        &dir,
-        "slow.sh",
-        &format!("echo run >> '{}'\nsleep 1\nexit 1\n", s(&dir.join("runs"))),
-    );
+    let check = check_script(&dir, "slow.sh", "sleep 1\nexit 1\n");
     let mut ctl = Ctl::builder(&dir, mode)
         .args(["--restart", "always", "--reload-signal", "HUP"])
         .args(["--port", &port.to_string(), "--stop-timeout", "5s"])
@@ -314,11 +305,7 @@ fn check_runs_while_the_daemon_serves(mode: Mode) {
 /// the `sleep` it forked goes too) and counts as refused, status 137.
 fn check_slower_than_stop_timeout_is_killed(mode: Mode) {
     let dir = TestDir::new("check-slow");
-    let check = check_script(
-        &dir,
-        "hang.sh",
-        &format!("echo run >> '{}'\nsleep 30\nexit 0\n", s(&dir.join("runs"))),
-    );
+    let check = check_script(&dir, "hang.sh", "sleep 30\nexit 0\n");
     let mut ctl = Ctl::builder(&dir, mode)
         .args(["--restart", "always", "--reload-signal", "HUP"])
         .args(["--stop-timeout", "500ms", "--check", &check])
@@ -368,11 +355,7 @@ fn requests_during_a_check_join_it(mode: Mode) {
     let check = check_script(
         &dir,
         "slow.sh",
-        &format!(
-            "echo run >> '{}'\nsleep 1\ngrep -q good '{}'\n",
-            s(&dir.join("runs")),
-            s(&conf)
-        ),
+        &format!("sleep 1\ngrep -q good '{}'\n", s(&conf)),
     );
     let mut ctl = Ctl::builder(&dir, mode)
         .args(["--restart", "always", "--reload-signal", "HUP"])
@@ -428,11 +411,7 @@ fn requests_during_a_check_join_it(mode: Mode) {
 /// SIGKILL from outside.
 fn restart_after_the_daemon_died_is_not_checked(mode: Mode) {
     let dir = TestDir::new("check-after-death");
-    let check = check_script(
-        &dir,
-        "check.sh",
-        &format!("echo run >> '{}'\nexit 1\n", s(&dir.join("runs"))),
-    );
+    let check = check_script(&dir, "check.sh", "exit 1\n");
     let counter = dir.join("count");
     let mut ctl = Ctl::builder(&dir, mode)
         .args([
@@ -515,15 +494,7 @@ fn watch_signal_waits_for_the_check(mode: Mode) {
     let dir = TestDir::new("watch-signal-check");
     let conf = dir.join("conf");
     fs::write(&conf, "good v1\n").unwrap();
-    let check = check_script(
-        &dir,
-        "check.sh",
-        &format!(
-            "echo run >> '{}'\ngrep -q good '{}'\n",
-            s(&dir.join("runs")),
-            s(&conf)
-        ),
-    );
+    let check = check_script(&dir, "check.sh", &format!("grep -q good '{}'\n", s(&conf)));
     let mut ctl = Ctl::builder(&dir, mode)
         .args([
             "--restart",
@@ -582,11 +553,7 @@ fn bad_config_push_never_interrupts_service(mode: Mode) {
     let check = check_script(
         &dir,
         "validate.sh",
-        &format!(
-            "echo run >> '{}'\ngrep -Eq '^port=[0-9]+$' '{}'\n",
-            s(&dir.join("runs")),
-            s(&conf)
-        ),
+        &format!("grep -Eq '^port=[0-9]+$' '{}'\n", s(&conf)),
     );
     let mut ctl = Ctl::builder(&dir, mode)
         .args(["--restart", "always", "--port", &port.to_string()])
