@@ -219,37 +219,7 @@ fn help_lists_every_flag_with_its_default() {
         assert_eq!(r.code, Some(0), "{arg} exits 0 (§14.10): {r:?}");
         let help = r.stdout.clone();
         let toks = tokens(&help);
-        for flag in [
-            "--restart",
-            "--max-restarts",
-            "--backoff",
-            "--reset-after",
-            "--stop-signal",
-            "--stop-timeout",
-            "--reload-signal",
-            "--watch",
-            "--port",
-            "--ready",
-            "--ready-timeout",
-            "--port-timeout",
-            "--pidfile",
-            "--lockfile",
-            "--marker",
-            "-g",
-            "--pgroup",
-            "-r",
-            "--rewrite",
-            "-e",
-            "--success-exit",
-            "-s",
-            "-w",
-            "-p",
-            "--pdeathsig",
-            "-v",
-            "-q",
-            "--help",
-            "--version",
-        ] {
+        for &flag in CONTRACT_FLAGS.iter().chain(&["--help", "--version"]) {
             assert!(
                 toks.iter().any(|t| t == flag),
                 "{arg} must list {flag} (stdout):\n{help}"

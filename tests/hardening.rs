@@ -350,12 +350,7 @@ fn watched_file_replaced_by_a_fifo_counts_as_missing(mode: Mode) {
     fs::rename(&tmp, &watched).unwrap();
     wait_gen_ready(&ctl, 2, T);
 
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143), "{}", ctl.context());
-    assert_summary(
-        &ctl,
-        "status=143 generation=2 exits=2 restarts=1 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 2);
 }
 
 /// §14.22: contents are hashed as a stream, all of them: a one-byte change
@@ -773,12 +768,7 @@ fn libc_reserved_realtime_signals_are_forwarded_not_fatal(mode: Mode) {
             ctl.context()
         );
     }
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143), "{}", ctl.context());
-    assert_summary(
-        &ctl,
-        "status=143 generation=1 exits=1 restarts=0 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 1);
 }
 
 /// §14.30: signal 32, unrewritten, reaches the daemon (whose default action

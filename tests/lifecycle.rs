@@ -632,12 +632,7 @@ fn restart_exit_keeps_failure_count(mode: Mode) {
         "{}",
         ctl.context()
     );
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=5 exits=5 restarts=4 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 5);
 
     // Not reset.
     let dir = TestDir::new("rexit-noreset");
@@ -668,19 +663,16 @@ fn restart_exit_keeps_failure_count(mode: Mode) {
 
 // ------------------------------------------------------------------ --watchdog
 
+/// ctlinit with `--ready notify --watchdog DUR --restart POLICY`.
+fn watchdog_ctl<'a>(dir: &'a TestDir, mode: Mode, dur: &str, policy: &str) -> CtlBuilder<'a> {
+    Ctl::builder(dir, mode).args(["--ready", "notify", "--watchdog", dur, "--restart", policy])
+}
+
 /// The daemon sees WATCHDOG_USEC = DUR in µs and WATCHDOG_PID = its own pid;
 /// keep-alives well within DUR keep it running.
 fn watchdog_env_and_keepalives(mode: Mode) {
     let dir = TestDir::new("wd-alive");
-    let mut ctl = Ctl::builder(&dir, mode)
-        .args([
-            "--ready",
-            "notify",
-            "--watchdog",
-            "1s",
-            "--restart",
-            "on-failure",
-        ])
+    let mut ctl = watchdog_ctl(&dir, mode, "1s", "on-failure")
         .fixture(&["notify", "--keepalive-ms", "200"])
         .spawn();
     let line = ok(ctl.wait_out(|l| l.starts_with("watchdog "), secs(T)));
@@ -700,27 +692,14 @@ fn watchdog_env_and_keepalives(mode: Mode) {
         "{}",
         ctl.context()
     );
-    ctl.signal(libc::SIGTERM);
-    assert_eq!(ctl.wait_code(secs(T)), Ok(143));
-    assert_summary(
-        &ctl,
-        "status=143 generation=1 exits=1 restarts=0 reason=stopped",
-    );
+    term_and_assert_stopped(&mut ctl, 1);
 }
 
 /// A daemon that stops sending keep-alives is stopped after DUR and, under
 /// `on-failure`, restarted; the stop is logged `watchdog timeout after`.
 fn watchdog_restarts_a_hung_daemon(mode: Mode) {
     let dir = TestDir::new("wd-hung");
-    let mut ctl = Ctl::builder(&dir, mode)
-        .args([
-            "--ready",
-            "notify",
-            "--watchdog",
-            "1s",
-            "--restart",
-            "on-failure",
-        ])
+    let mut ctl = watchdog_ctl(&dir, mode, "1s", "on-failure")
         .args(["--backoff", "100ms"])
         .fixture(&["notify", "--keepalive-ms", "200", "--keepalives", "3"])
         .spawn();
@@ -762,15 +741,7 @@ fn watchdog_restarts_a_hung_daemon(mode: Mode) {
 /// policy restarts it.
 fn watchdog_trigger_restarts_at_once(mode: Mode) {
     let dir = TestDir::new("wd-trigger");
-    let mut ctl = Ctl::builder(&dir, mode)
-        .args([
-            "--ready",
-            "notify",
-            "--watchdog",
-            "10s",
-            "--restart",
-            "on-failure",
-        ])
+    let mut ctl = watchdog_ctl(&dir, mode, "10s", "on-failure")
         .args(["--backoff", "100ms"])
         .fixture(&["notify", "--trigger-after-ms", "300"])
         .spawn();
@@ -794,8 +765,7 @@ fn watchdog_trigger_restarts_at_once(mode: Mode) {
 /// died of (143 after TERM), `reason=daemon-exited`.
 fn watchdog_stop_under_restart_no(mode: Mode) {
     let dir = TestDir::new("wd-no");
-    let mut ctl = Ctl::builder(&dir, mode)
-        .args(["--ready", "notify", "--watchdog", "1s", "--restart", "no"])
+    let mut ctl = watchdog_ctl(&dir, mode, "1s", "no")
         .fixture(&["notify", "--keepalive-ms", "200", "--keepalives", "2"])
         .spawn();
     wait_gen_ready(&ctl, 1, T);

@@ -1393,3 +1393,41 @@ pub fn assert_term_killed_at_grace(ctl: &mut Ctl, grace: f64, shown: &str) {
         "status=137 generation=1 exits=1 restarts=0 reason=stopped",
     );
 }
+
+/// Every flag of the options table (SPEC §2), for the tests that check the
+/// help text names them all.
+pub const CONTRACT_FLAGS: &[&str] = &[
+    "--restart",
+    "--max-restarts",
+    "--backoff",
+    "--reset-after",
+    "--stop-signal",
+    "--stop-timeout",
+    "--stop-on",
+    "--stop-delay",
+    "--reload-signal",
+    "--restart-exit",
+    "--watch-signal",
+    "--check",
+    "--watch",
+    "--port",
+    "--ready",
+    "--ready-timeout",
+    "--watchdog",
+    "--port-timeout",
+    "--pidfile",
+    "--lockfile",
+    "--marker",
+    "-g",
+    "--pgroup",
+    "-r",
+    "--rewrite",
+    "-e",
+    "--success-exit",
+    "-s",
+    "-w",
+    "-p",
+    "--pdeathsig",
+    "-v",
+    "-q",
+];
